@@ -1,0 +1,32 @@
+import { Errors, toDaemonError } from '../errors.js'
+import { withTimeout } from './context.js'
+import type { CoreContext, OperationOptions } from './context.js'
+import type { Connection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Options of `doConnect`. */
+export interface ConnectOptions extends OperationOptions {
+  /** Timeout in milliseconds. @default 60000 */
+  timeoutMs?: number
+}
+
+/**
+ * Connects to a peer, at `addrs` if given (they are added to the peerstore first, as p2pd
+ * does) or at the addresses the daemon knows.
+ */
+export async function doConnect (ctx: CoreContext, peerId: PeerId, addrs: Multiaddr[], options: ConnectOptions = {}): Promise<Connection> {
+  if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot connect to self')
+  if (addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: addrs })
+  try {
+    return await ctx.node.dial(peerId, { signal: withTimeout(options.signal, options.timeoutMs) })
+  } catch (err) {
+    const e = toDaemonError(err)
+    if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND') throw Errors.dialFailed(`could not connect to ${peerId.toString()}: ${e.message}`, { cause: err })
+    throw e
+  }
+}
+
+/** Closes every connection to a peer. */
+export async function doDisconnect (ctx: CoreContext, peerId: PeerId, options: OperationOptions = {}): Promise<void> {
+  await ctx.node.hangUp(peerId, { signal: withTimeout(options.signal, 10_000) })
+}

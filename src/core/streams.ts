@@ -1,0 +1,94 @@
+/**
+ * Streams: opening them, and giving them to programs (as a socket of their own for the
+ * HTTP plane, or on a control connection for p2pd). Every stream goes into the one table.
+ */
+import { Errors, toDaemonError } from '../errors.js'
+import { bridgeStream } from '../streams/bridge.js'
+import { serveStreamSocket } from '../streams/stream-socket.js'
+import { withTimeout } from './context.js'
+import type { CoreContext, OperationOptions } from './context.js'
+import type { Direction, Plane, StreamEntry } from '../streams/table.js'
+import type { BridgeResult } from '../streams/bridge.js'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Socket } from 'node:net'
+
+/** Max concurrent outbound streams per protocol per connection. */
+const MAX_OUTBOUND_STREAMS = 16384
+
+/** Options of `doOpenStream`. */
+export interface OpenStreamOptions extends OperationOptions {
+  /** Addresses to dial (added to the peerstore). */
+  addrs?: Multiaddr[]
+  /** Timeout for dial and protocol negotiation. @default 60000 */
+  timeoutMs?: number
+}
+
+/** Opens a libp2p stream to `peerId` on the first of `protocols` the peer supports. */
+export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols: string[], options: OpenStreamOptions = {}): Promise<{ stream: Stream, connection: Connection }> {
+  if (protocols.length === 0) throw Errors.badRequest('at least one protocol is required')
+  if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot open a stream to self')
+  ctx.streams.checkLimits(peerId.toString(), protocols.length === 1 ? protocols[0] : undefined)
+  const signal = withTimeout(options.signal, options.timeoutMs)
+  try {
+    if (options.addrs !== undefined && options.addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: options.addrs })
+    const connection = await ctx.node.dial(peerId, { signal })
+    const stream = await connection.newStream(protocols, { signal, runOnLimitedConnection: true, maxOutboundStreams: MAX_OUTBOUND_STREAMS })
+    return { stream, connection }
+  } catch (err) {
+    const e = toDaemonError(err)
+    if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND') throw Errors.dialFailed(`could not open a stream to ${peerId.toString()}: ${e.message}`, { cause: err })
+    throw e
+  }
+}
+
+function localAddrOf (ctx: CoreContext, connection: Connection): string {
+  const la = (connection as unknown as { localAddr?: { toString: () => string } }).localAddr
+  return la?.toString() ?? ctx.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? ''
+}
+
+/** Records a stream in the table. */
+export function trackStream (ctx: CoreContext, stream: Stream, connection: Connection, direction: Direction, plane: Plane, socketPath?: string): StreamEntry {
+  const id = ctx.streams.allocateId()
+  return ctx.streams.add({
+    id,
+    protocol: stream.protocol,
+    direction,
+    plane,
+    localID: ctx.node.peerId.toString(),
+    localAddr: localAddrOf(ctx, connection),
+    socketPath: socketPath === '' ? ctx.socketDir.socketPath(id) : socketPath,
+    stream,
+    connection
+  })
+}
+
+/**
+ * Gives a stream to the HTTP plane's program: a unix socket of its own at `socketPath`,
+ * reset if nobody connects within the accept timeout.
+ */
+export async function exposeStreamSocket (ctx: CoreContext, stream: Stream, connection: Connection, direction: Direction): Promise<StreamEntry> {
+  const entry = trackStream(ctx, stream, connection, direction, 'http', '')
+  try {
+    await serveStreamSocket(entry, ctx.streams, { acceptTimeoutMs: ctx.config.streamAcceptTimeoutMs })
+  } catch (err) {
+    ctx.streams.remove(entry.id, err as Error)
+    stream.abort(err as Error)
+    throw err
+  }
+  return entry
+}
+
+/**
+ * Pipes a stream over an already connected socket (p2pd: the control connection that
+ * asked for it, or the connection the daemon dialed to the client). Resolves when done.
+ */
+export async function pipeStreamOverSocket (ctx: CoreContext, socket: Socket, stream: Stream, connection: Connection, direction: Direction): Promise<BridgeResult> {
+  const entry = trackStream(ctx, stream, connection, direction, 'p2pd')
+  const result = await bridgeStream(socket, stream, { counters: entry.counters })
+  ctx.streams.remove(entry.id, result.error)
+  return result
+}
+
+export { withTimeout }
+export type { OperationOptions }

@@ -1,0 +1,111 @@
+/**
+ * The daemon as a library: one libp2p host, the stream table and handler registry, and the
+ * control planes over them. Start and stop it in-process (tests do); process concerns
+ * (argv, signals, exit codes, banner) live in `src/cli`.
+ */
+import { pino } from 'pino'
+import { startHttpPlane } from './api/http/index.js'
+import { startP2pdPlane } from './api/p2pd/index.js'
+import { configFromOptions } from './config/index.js'
+import { createHost } from './host/index.js'
+import { startMetricsServer } from './metrics.js'
+import { parseEndpoint } from './net/endpoint.js'
+import { HandlerRegistry } from './streams/handlers.js'
+import { SocketDir } from './streams/socket-dir.js'
+import { StreamTable } from './streams/table.js'
+import type { ControlPlane } from './api/plane.js'
+import type { DaemonConfig } from './config/index.js'
+import type { CoreContext } from './core/context.js'
+import type { HostHandle } from './host/index.js'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Logger } from 'pino'
+
+/** Options of `createDaemon`. */
+export interface DaemonOptions {
+  /** A logger; by default pino to stderr at `config.logLevel`. */
+  logger?: Logger
+  /** Use this key instead of `config.identityFile`. */
+  privateKey?: PrivateKey
+}
+
+/** A running daemon. */
+export interface Daemon {
+  readonly context: CoreContext
+  /** The p2pd control endpoint actually bound, or undefined if disabled. */
+  readonly controlAddress?: string
+  /** The HTTP API endpoint actually bound, or undefined if disabled. */
+  readonly httpAddress?: string
+  /** The metrics URL, if `-metricsAddr` was given. */
+  readonly metricsAddress?: string
+  /** Stops everything in order: planes, streams, host, sockets. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Creates the default logger: JSON lines on stderr (stdout is for the banner). */
+export function createLogger (level: string): Logger {
+  return pino({ level, base: { name: 'libp2pd' } }, pino.destination({ dest: 2, sync: false }))
+}
+
+/** Starts a daemon; on failure everything started so far is stopped again. */
+export async function createDaemon (config: DaemonConfig = configFromOptions(), options: DaemonOptions = {}): Promise<Daemon> {
+  const log = options.logger ?? createLogger(config.logLevel)
+  const cleanups: Array<() => Promise<void>> = []
+  const stopAll = async (): Promise<void> => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop()
+      try { await fn?.() } catch (err: any) { log.warn({ err: err.message }, 'error while stopping') }
+    }
+  }
+
+  try {
+    // validate endpoints before anything binds, so a bad flag fails fast
+    const controlEp = config.listen !== '' ? parseEndpoint(config.listen) : undefined
+    const httpEp = config.httpListen !== '' ? parseEndpoint(config.httpListen) : undefined
+
+    const socketDir = await SocketDir.open(config.socketDir)
+    cleanups.push(async () => { await socketDir.close() })
+
+    const host: HostHandle = await createHost(config, { privateKey: options.privateKey })
+    cleanups.push(async () => { await host.close() })
+    const node = host.node
+    await node.start()
+    cleanups.push(async () => { await node.stop() })
+
+    const streams = new StreamTable()
+    const handlers = new HandlerRegistry(node, log)
+    const context: CoreContext = { node, config, streams, handlers, socketDir, log }
+    cleanups.push(async () => { streams.resetAll() })
+
+    let control: ControlPlane | undefined
+    let http: ControlPlane | undefined
+    if (controlEp !== undefined) {
+      control = await startP2pdPlane(context, controlEp)
+      cleanups.push(async () => { await control?.close() })
+    }
+    if (httpEp !== undefined) {
+      http = await startHttpPlane(context, httpEp)
+      cleanups.push(async () => { await http?.close() })
+    }
+    let metricsAddress: string | undefined
+    if (config.metricsAddr !== '') {
+      const metrics = await startMetricsServer(context, config.metricsAddr)
+      metricsAddress = metrics.address
+      cleanups.push(async () => { await metrics.close() })
+    }
+
+    let stopping: Promise<void> | undefined
+    return {
+      context,
+      controlAddress: control?.address,
+      httpAddress: http?.address,
+      metricsAddress,
+      async stop () {
+        stopping ??= stopAll().finally(() => { log.flush?.() })
+        await stopping
+      }
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Builds the js-libp2p node from the daemon's config: transports, security, muxers,
+ * services and identity. Nothing here starts listening sockets of the daemon's own planes.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { quic } from '@chainsafe/libp2p-quic'
+import { autoNAT } from '@libp2p/autonat'
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { echo } from '@libp2p/echo'
+import { identify, identifyPush } from '@libp2p/identify'
+import { mdns } from '@libp2p/mdns'
+import { mplex } from '@libp2p/mplex'
+import { ping } from '@libp2p/ping'
+import { plaintext } from '@libp2p/plaintext'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p } from 'libp2p'
+import { buildRouting } from './routing.js'
+import { buildPubsub } from './pubsub.js'
+import { loadPrivateKey, loadPsk } from './identity.js'
+import { openDatastore } from './datastore.js'
+import { AGENT_VERSION } from './version.js'
+import type { DaemonConfig } from '../config/index.js'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+
+
+export { VERSION, AGENT_VERSION, PROTOCOL_VERSION } from './version.js'
+
+/** The libp2p node the daemon runs; services are looked up by name and may be absent. */
+export type Host = Libp2p<Record<string, unknown>>
+
+/** What `createHost` returns: the node and the resources it owns. */
+export interface HostHandle {
+  node: Host
+  /** Closes what the node does not own itself (the datastore). Call after `node.stop()`. */
+  close(): Promise<void>
+}
+
+/** The default listen addresses when `-hostAddrs` is not given (as p2pd: every interface, TCP and QUIC). */
+export const DEFAULT_HOST_ADDRS = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
+
+/** Builds (but does not start) the libp2p node described by `config`. */
+export async function createHost (config: DaemonConfig, options: { privateKey?: PrivateKey } = {}): Promise<HostHandle> {
+  const privateKey = options.privateKey ?? (config.identityFile !== '' ? await loadPrivateKey(config.identityFile) : undefined)
+  const datastore: Datastore | undefined = config.datastoreDir !== '' ? await openDatastore(config.datastoreDir) : undefined
+  const psk = config.pskFile !== '' ? await loadPsk(config.pskFile) : undefined
+
+  const listen = config.noListenAddrs ? [] : (config.hostAddrs.length > 0 ? [...config.hostAddrs] : [...DEFAULT_HOST_ADDRS])
+  // js-libp2p makes relay reservations for `/p2p-circuit` listen addresses
+  if (config.relay.autoRelay || config.noListenAddrs) {
+    for (const relay of config.relay.trustedRelays) listen.push(`${relay}/p2p-circuit`)
+    if (config.relay.trustedRelays.length === 0 || config.relay.discovery) listen.push('/p2p-circuit')
+  }
+
+  const services: Record<string, (components: any) => unknown> = {
+    identify: identify({ runOnLimitedConnection: true }),
+    identifyPush: identifyPush({ runOnLimitedConnection: true }),
+    ping: ping({ runOnLimitedConnection: true }),
+    dcutr: dcutr()
+  }
+  if (config.echo) services.echo = echo({ runOnLimitedConnection: true })
+  if (config.autonat) services.autonat = autoNAT()
+  if (config.natPortMap) services.upnp = uPnPNAT()
+  if (config.relay.service) {
+    services.relay = circuitRelayServer({
+      reservations: {
+        maxReservations: config.relay.maxReservations,
+        defaultDataLimit: config.relay.dataLimit > 0 ? BigInt(config.relay.dataLimit) : undefined,
+        defaultDurationLimit: config.relay.timeLimitMs > 0 ? config.relay.timeLimitMs : undefined
+      }
+    })
+  }
+  Object.assign(services, buildRouting(config), buildPubsub(config))
+
+  const peerDiscovery: Array<(components: any) => any> = []
+  if (config.mdns) peerDiscovery.push(mdns())
+  if (config.bootstrap.enabled && config.bootstrap.peers.length > 0) peerDiscovery.push(bootstrap({ list: config.bootstrap.peers }))
+
+  const node = await createLibp2p({
+    start: false,
+    privateKey,
+    datastore,
+    nodeInfo: { userAgent: AGENT_VERSION },
+    addresses: {
+      listen,
+      announce: config.announceAddrs.length > 0 ? config.announceAddrs : undefined
+    },
+    transports: [
+      tcp(),
+      webSockets(),
+      // QUIC brings its own encryption and cannot carry a pre-shared-key private network
+      ...(psk === undefined ? [quic()] : []),
+      circuitRelayTransport()
+    ],
+    connectionEncrypters: [
+      ...(config.security.noise ? [noise()] : []),
+      ...(config.security.tls ? [tls()] : []),
+      ...(config.security.plaintext ? [plaintext()] : [])
+    ],
+    streamMuxers: config.muxers.map(m => m === 'yamux' ? yamux() : mplex()),
+    connectionProtector: psk,
+    peerDiscovery,
+    connectionManager: config.connManager.enabled ? { maxConnections: config.connManager.highWater } : undefined,
+    metrics: config.metricsAddr !== '' ? prometheusMetrics({ preserveExistingMetrics: true }) : undefined,
+    services: services as any
+  } as any)
+
+  return {
+    node: node as unknown as Host,
+    async close () {
+      await (datastore as { close?: () => Promise<void> } | undefined)?.close?.()
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { kadDHT, removePrivateAddressesMapper, passthroughMapper } from '@libp2p/kad-dht'
+import type { DaemonConfig } from '../config/index.js'
+
+/**
+ * The kad-DHT service, if enabled. Mode: `-dht` lets kad-dht choose from reachability
+ * (p2pd's "full"), unless reachability is forced; `-dhtClient`/`-dhtServer` fix it.
+ * Private and loopback addresses are kept in the routing table so that local networks and
+ * tests work (p2pd does the same with go-libp2p's LAN/WAN pair).
+ */
+export function buildRouting (config: DaemonConfig): Record<string, unknown> {
+  if (config.dht === 'off') return {}
+  let clientMode: boolean | undefined
+  if (config.dht === 'client') clientMode = true
+  else if (config.dht === 'server') clientMode = false
+  else if (config.forceReachability === 'public') clientMode = false
+  else if (config.forceReachability === 'private') clientMode = true
+  void removePrivateAddressesMapper
+  return {
+    dht: kadDHT({
+      clientMode,
+      peerInfoMapper: passthroughMapper,
+      allowQueryWithZeroPeers: true
+    })
+  }
+}

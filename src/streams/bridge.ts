@@ -1,0 +1,141 @@
+/**
+ * The hot path: one local socket ⇄ one libp2p stream. Every byte of every stream, from
+ * either control plane and in either direction, goes through `bridgeStream`.
+ *
+ * - Backpressure both ways without polling: a full libp2p send buffer pauses the socket
+ *   until the stream's `drain`; a full socket pauses the stream (yamux then stops granting
+ *   window to the remote) until the socket's `drain`.
+ * - No copies: socket chunks go to `stream.send` as they are; a `Uint8ArrayList` from the
+ *   stream is written chunk by chunk.
+ * - Half-close both ways: the program's EOF closes the stream's write side; the remote's EOF
+ *   (after every buffered byte) ends the socket's write side. The socket must be created with
+ *   `allowHalfOpen: true`.
+ * - Reset both ways: a stream reset destroys the socket; a socket error, or the program
+ *   closing while the remote still sends, aborts the stream.
+ */
+import type { Stream } from '@libp2p/interface'
+import type { Socket } from 'node:net'
+
+/** How a bridged stream ended. */
+export interface BridgeResult {
+  /** Bytes the program sent to the remote. */
+  bytesOut: number
+  /** Bytes the remote sent to the program. */
+  bytesIn: number
+  /** Set when the stream ended by a reset or an error rather than a clean close. */
+  error?: Error
+}
+
+/** Options of `bridgeStream`. */
+export interface BridgeOptions {
+  /** Called once with the running byte counters object so owners can read live totals. */
+  counters?: { bytesIn: number, bytesOut: number }
+}
+
+class StreamResetByProgramError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'StreamResetError'
+  }
+}
+
+/**
+ * Pipes `socket` and `stream` into each other until both are finished; resolves (never
+ * rejects) when both are closed. Either side can be torn down from outside (`socket.destroy()`
+ * or `stream.abort()`): the other follows.
+ */
+export async function bridgeStream (socket: Socket, stream: Stream, options: BridgeOptions = {}): Promise<BridgeResult> {
+  const counters = options.counters ?? { bytesIn: 0, bytesOut: 0 }
+  let error: Error | undefined
+  let streamClosed = stream.status === 'closed' || stream.status === 'aborted' || stream.status === 'reset'
+  let socketClosed = socket.destroyed
+
+  return await new Promise<BridgeResult>(resolve => {
+    const maybeDone = (): void => {
+      if (!streamClosed || !socketClosed) return
+      stream.removeEventListener('message', onStreamMessage)
+      stream.removeEventListener('drain', onStreamDrain)
+      stream.removeEventListener('end', onStreamEnd)
+      stream.removeEventListener('close', onStreamClose)
+      socket.off('drain', onSocketDrain)
+      resolve({ bytesIn: counters.bytesIn, bytesOut: counters.bytesOut, error })
+    }
+    const fail = (err: Error): void => {
+      error ??= err
+      if (!streamClosed) stream.abort(err)
+      if (!socket.destroyed) socket.destroy()
+    }
+
+    // program -> remote
+    const onSocketData = (chunk: Buffer): void => {
+      counters.bytesOut += chunk.byteLength
+      try {
+        if (!stream.send(chunk)) socket.pause()
+      } catch (err: any) {
+        fail(err)
+      }
+    }
+    const onStreamDrain = (): void => { socket.resume() }
+    const onSocketEnd = (): void => {
+      // the program shut down its write side: carry the half-close to the remote
+      if (streamClosed || stream.writeStatus !== 'writable') return
+      stream.close().catch((err: Error) => { fail(err) })
+    }
+
+    // remote -> program
+    const onStreamMessage = (evt: { data: Uint8Array | Iterable<Uint8Array> }): void => {
+      const data = evt.data
+      let ok = true
+      if (data instanceof Uint8Array) {
+        counters.bytesIn += data.byteLength
+        ok = socket.write(data)
+      } else {
+        for (const buf of data) {
+          counters.bytesIn += buf.byteLength
+          ok = socket.write(buf)
+        }
+      }
+      if (!ok) stream.pause()
+    }
+    const onSocketDrain = (): void => { if (!streamClosed) stream.resume() }
+    const onStreamEnd = (): void => {
+      // every byte the remote sent has been handed to the socket: end our write side
+      if (!socket.destroyed && !socket.writableEnded) socket.end()
+    }
+    const onStreamClose = (evt: Event & { error?: Error }): void => {
+      streamClosed = true
+      if (evt.error != null) {
+        error ??= evt.error
+        socket.destroy()
+      } else if (!socket.destroyed) {
+        if (!socket.writableEnded) socket.end()
+        // both sides closed their write sides; the socket closes once the program closes
+        if (socket.readableEnded) socket.destroySoon()
+      }
+      maybeDone()
+    }
+
+    socket.on('data', onSocketData)
+    socket.on('end', onSocketEnd)
+    socket.on('drain', onSocketDrain)
+    socket.on('error', (err: Error) => { fail(err) })
+    socket.on('close', () => {
+      socketClosed = true
+      if (!streamClosed) {
+        // The program is gone. If it had finished both ways the stream is already closing;
+        // otherwise bytes from the remote have nowhere to go: reset.
+        const finished = socket.readableEnded && stream.readableEnded
+        if (!finished) fail(new StreamResetByProgramError('the program closed the stream socket'))
+      }
+      maybeDone()
+    })
+
+    stream.addEventListener('message', onStreamMessage as any)
+    stream.addEventListener('drain', onStreamDrain)
+    stream.addEventListener('end', onStreamEnd)
+    stream.addEventListener('close', onStreamClose as any)
+    if (stream.readableEnded) onStreamEnd()
+    if (streamClosed) onStreamClose(Object.assign(new Event('close'), { error: undefined }))
+    if (socketClosed) socket.emit('close')
+  })
+}

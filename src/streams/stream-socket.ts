@@ -1,0 +1,70 @@
+/**
+ * Hands a libp2p stream to a program as a unix socket of its own: listen at the stream's
+ * `socketPath` (0600), accept exactly one connection within the accept timeout, remove the
+ * file, and bridge. A program that never connects gets the stream reset.
+ */
+import { listenOn } from '../net/listen.js'
+import { bridgeStream } from './bridge.js'
+import type { BridgeResult } from './bridge.js'
+import type { StreamEntry, StreamTable } from './table.js'
+import type { Socket } from 'node:net'
+
+/** Options of `serveStreamSocket`. */
+export interface StreamSocketOptions {
+  /** Reset the stream if nobody connects within this many milliseconds. */
+  acceptTimeoutMs: number
+}
+
+class AcceptTimeoutError extends Error {
+  constructor (ms: number) {
+    super(`no program connected to the stream socket within ${ms} ms`)
+    this.name = 'TimeoutError'
+  }
+}
+
+/**
+ * Starts serving `entry.socketPath`. Resolves once the socket listens (the path can then be
+ * given to the program); the stream is removed from `table` when it ends, whatever happens.
+ */
+export async function serveStreamSocket (entry: StreamEntry, table: StreamTable, options: StreamSocketOptions): Promise<void> {
+  const path = entry.socketPath
+  if (path === undefined) throw new Error('stream entry has no socket path')
+  const { stream } = entry
+  let accepted = false
+  let timer: NodeJS.Timeout | undefined
+
+  const finish = (result: Pick<BridgeResult, 'error'>): void => {
+    table.remove(entry.id, result.error)
+  }
+
+  const onConnection = (socket: Socket): void => {
+    if (accepted) { socket.destroy(); return }
+    accepted = true
+    clearTimeout(timer)
+    stream.removeEventListener('close', onEarlyClose)
+    // one connection per stream: stop listening, which also removes the socket file
+    void listener.close()
+    socket.setNoDelay?.(true)
+    void bridgeStream(socket, stream, { counters: entry.counters }).then(finish)
+  }
+
+  // the remote may reset before the program connects
+  const onEarlyClose = (evt: Event & { error?: Error }): void => {
+    if (accepted) return
+    clearTimeout(timer)
+    void listener.close()
+    finish({ error: evt.error })
+  }
+
+  const listener = await listenOn({ kind: 'unix', path }, onConnection, { allowHalfOpen: true })
+  stream.addEventListener('close', onEarlyClose as any)
+  timer = setTimeout(() => {
+    if (accepted) return
+    stream.removeEventListener('close', onEarlyClose as any)
+    void listener.close()
+    const err = new AcceptTimeoutError(options.acceptTimeoutMs)
+    stream.abort(err)
+    finish({ error: err })
+  }, options.acceptTimeoutMs)
+  timer.unref()
+}

@@ -2,7 +2,7 @@
 // protons 9 (the newest generator on npm) emits code typed for protons-runtime 7, where
 // `Codec<T>` has one type parameter. This package depends on protons-runtime 8, whose
 // runtime functions behave the same but whose types are `Codec<Decoded, Encoded>`. This
-// rewrites the generated type arguments and one import; no generated logic is changed.
+// rewrites type annotations and one import; no generated logic is changed.
 // Usage: node src/proto/adapt-to-protons-runtime-8.mjs src/proto/p2pd.ts
 import { readFileSync, writeFileSync } from 'node:fs'
 
@@ -24,6 +24,9 @@ const adapted = header + source
   // message encoders accept partial objects (absent singular fields are skipped)
   .replace(/\bCodec<(\w+)>/g, 'Codec<$1, Partial<$1>>')
   .replace(/\bmessage<(\w+)>\(/g, 'message<$1, Partial<$1>>(')
+  // callers pass Buffers and `Uint8Array<ArrayBufferLike>` (peer IDs, multiaddrs); the codecs
+  // accept any Uint8Array, so bytes fields are typed that loosely
+  .replace(/Uint8Array<ArrayBuffer>/g, 'Uint8Array')
   // `uint8arrays` is not a dependency of this package; a zero-length default needs no helper
   .replace("import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'\n",
     'const uint8ArrayAlloc = (size: number): Uint8Array<ArrayBuffer> => new Uint8Array(size)\n')

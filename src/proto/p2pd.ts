@@ -313,13 +313,13 @@ export namespace Request {
 
   export interface RequestConnectPeerFieldEvent {
     field: '$.connect.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestConnectAddrsFieldEvent {
     field: '$.connect.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestConnectTimeoutFieldEvent {
@@ -329,7 +329,7 @@ export namespace Request {
 
   export interface RequestStreamOpenPeerFieldEvent {
     field: '$.streamOpen.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestStreamOpenProtoFieldEvent {
@@ -345,7 +345,7 @@ export namespace Request {
 
   export interface RequestStreamHandlerAddrFieldEvent {
     field: '$.streamHandler.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestStreamHandlerProtoFieldEvent {
@@ -366,22 +366,22 @@ export namespace Request {
 
   export interface RequestDhtPeerFieldEvent {
     field: '$.dht.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestDhtCidFieldEvent {
     field: '$.dht.cid'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestDhtKeyFieldEvent {
     field: '$.dht.key'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestDhtValueFieldEvent {
     field: '$.dht.value'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestDhtCountFieldEvent {
@@ -401,7 +401,7 @@ export namespace Request {
 
   export interface RequestConnManagerPeerFieldEvent {
     field: '$.connManager.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestConnManagerTagFieldEvent {
@@ -416,7 +416,7 @@ export namespace Request {
 
   export interface RequestDisconnectPeerFieldEvent {
     field: '$.disconnect.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestPubsubTypeFieldEvent {
@@ -431,7 +431,7 @@ export namespace Request {
 
   export interface RequestPubsubDataFieldEvent {
     field: '$.pubsub.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestPeerStoreTypeFieldEvent {
@@ -441,7 +441,7 @@ export namespace Request {
 
   export interface RequestPeerStoreIdFieldEvent {
     field: '$.peerStore.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestPeerStoreProtosFieldEvent {
@@ -457,7 +457,7 @@ export namespace Request {
 
   export interface RequestRemoveStreamHandlerAddrFieldEvent {
     field: '$.removeStreamHandler.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RequestRemoveStreamHandlerProtoFieldEvent {
@@ -466,7 +466,7 @@ export namespace Request {
     value: string
   }
 
-  export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<Request>): Uint8Array {
     return encodeMessage(obj, Request.codec())
   }
 
@@ -741,13 +741,13 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestConnectPeerFieldEvent {
     field: '$.connect.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestConnectAddrsFieldEvent {
     field: '$.connect.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestConnectTimeoutFieldEvent {
@@ -757,7 +757,7 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestStreamOpenPeerFieldEvent {
     field: '$.streamOpen.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestStreamOpenProtoFieldEvent {
@@ -773,7 +773,7 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestStreamHandlerAddrFieldEvent {
     field: '$.streamHandler.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestStreamHandlerProtoFieldEvent {
@@ -794,22 +794,22 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestDhtPeerFieldEvent {
     field: '$.dht.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestDhtCidFieldEvent {
     field: '$.dht.cid'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestDhtKeyFieldEvent {
     field: '$.dht.key'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestDhtValueFieldEvent {
     field: '$.dht.value'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestDhtCountFieldEvent {
@@ -829,7 +829,7 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestConnManagerPeerFieldEvent {
     field: '$.connManager.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestConnManagerTagFieldEvent {
@@ -844,7 +844,7 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestDisconnectPeerFieldEvent {
     field: '$.disconnect.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestPubsubTypeFieldEvent {
@@ -859,12 +859,12 @@ export namespace HivemindRequest {
 
   export interface HivemindRequestPubsubDataFieldEvent {
     field: '$.pubsub.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestRemoveStreamHandlerAddrFieldEvent {
     field: '$.removeStreamHandler.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface HivemindRequestRemoveStreamHandlerProtoFieldEvent {
@@ -873,7 +873,7 @@ export namespace HivemindRequest {
     value: string
   }
 
-  export function encode (obj: Partial<HivemindRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<HivemindRequest>): Uint8Array {
     return encodeMessage(obj, HivemindRequest.codec())
   }
 
@@ -1158,12 +1158,12 @@ export namespace Response {
 
   export interface ResponseStreamInfoPeerFieldEvent {
     field: '$.streamInfo.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponseStreamInfoAddrFieldEvent {
     field: '$.streamInfo.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponseStreamInfoProtoFieldEvent {
@@ -1178,13 +1178,13 @@ export namespace Response {
 
   export interface ResponseIdentifyIdFieldEvent {
     field: '$.identify.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponseIdentifyAddrsFieldEvent {
     field: '$.identify.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponseDhtTypeFieldEvent {
@@ -1194,30 +1194,30 @@ export namespace Response {
 
   export interface ResponseDhtPeerIdFieldEvent {
     field: '$.dht.peer.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponseDhtPeerAddrsFieldEvent {
     field: '$.dht.peer.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponseDhtValueFieldEvent {
     field: '$.dht.value'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponsePeersIdFieldEvent {
     field: '$.peers[].id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
     index: number
   }
 
   export interface ResponsePeersAddrsFieldEvent {
     field: '$.peers[].addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponsePubsubTopicsFieldEvent {
@@ -1229,18 +1229,18 @@ export namespace Response {
   export interface ResponsePubsubPeerIDsFieldEvent {
     field: '$.pubsub.peerIDs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponsePeerStorePeerIdFieldEvent {
     field: '$.peerStore.peer.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponsePeerStorePeerAddrsFieldEvent {
     field: '$.peerStore.peer.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ResponsePeerStoreProtosFieldEvent {
@@ -1264,7 +1264,7 @@ export namespace Response {
     value: string
   }
 
-  export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<Response>): Uint8Array {
     return encodeMessage(obj, Response.codec())
   }
 
@@ -1278,8 +1278,8 @@ export namespace Response {
 }
 
 export interface IdentifyResponse {
-  id: Uint8Array<ArrayBuffer>
-  addrs: Uint8Array<ArrayBuffer>[]
+  id: Uint8Array
+  addrs: Uint8Array[]
 }
 
 export namespace IdentifyResponse {
@@ -1386,16 +1386,16 @@ export namespace IdentifyResponse {
 
   export interface IdentifyResponseIdFieldEvent {
     field: '$.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface IdentifyResponseAddrsFieldEvent {
     field: '$.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<IdentifyResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<IdentifyResponse>): Uint8Array {
     return encodeMessage(obj, IdentifyResponse.codec())
   }
 
@@ -1409,8 +1409,8 @@ export namespace IdentifyResponse {
 }
 
 export interface ConnectRequest {
-  peer: Uint8Array<ArrayBuffer>
-  addrs: Uint8Array<ArrayBuffer>[]
+  peer: Uint8Array
+  addrs: Uint8Array[]
   timeout?: bigint
 }
 
@@ -1534,13 +1534,13 @@ export namespace ConnectRequest {
 
   export interface ConnectRequestPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ConnectRequestAddrsFieldEvent {
     field: '$.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ConnectRequestTimeoutFieldEvent {
@@ -1548,7 +1548,7 @@ export namespace ConnectRequest {
     value: bigint
   }
 
-  export function encode (obj: Partial<ConnectRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<ConnectRequest>): Uint8Array {
     return encodeMessage(obj, ConnectRequest.codec())
   }
 
@@ -1562,7 +1562,7 @@ export namespace ConnectRequest {
 }
 
 export interface StreamOpenRequest {
-  peer: Uint8Array<ArrayBuffer>
+  peer: Uint8Array
   proto: string[]
   timeout?: bigint
 }
@@ -1687,7 +1687,7 @@ export namespace StreamOpenRequest {
 
   export interface StreamOpenRequestPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface StreamOpenRequestProtoFieldEvent {
@@ -1701,7 +1701,7 @@ export namespace StreamOpenRequest {
     value: bigint
   }
 
-  export function encode (obj: Partial<StreamOpenRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<StreamOpenRequest>): Uint8Array {
     return encodeMessage(obj, StreamOpenRequest.codec())
   }
 
@@ -1715,7 +1715,7 @@ export namespace StreamOpenRequest {
 }
 
 export interface StreamHandlerRequest {
-  addr: Uint8Array<ArrayBuffer>
+  addr: Uint8Array
   proto: string[]
   balanced?: boolean
 }
@@ -1840,7 +1840,7 @@ export namespace StreamHandlerRequest {
 
   export interface StreamHandlerRequestAddrFieldEvent {
     field: '$.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface StreamHandlerRequestProtoFieldEvent {
@@ -1854,7 +1854,7 @@ export namespace StreamHandlerRequest {
     value: boolean
   }
 
-  export function encode (obj: Partial<StreamHandlerRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<StreamHandlerRequest>): Uint8Array {
     return encodeMessage(obj, StreamHandlerRequest.codec())
   }
 
@@ -1868,7 +1868,7 @@ export namespace StreamHandlerRequest {
 }
 
 export interface RemoveStreamHandlerRequest {
-  addr: Uint8Array<ArrayBuffer>
+  addr: Uint8Array
   proto: string[]
 }
 
@@ -1976,7 +1976,7 @@ export namespace RemoveStreamHandlerRequest {
 
   export interface RemoveStreamHandlerRequestAddrFieldEvent {
     field: '$.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RemoveStreamHandlerRequestProtoFieldEvent {
@@ -1985,7 +1985,7 @@ export namespace RemoveStreamHandlerRequest {
     value: string
   }
 
-  export function encode (obj: Partial<RemoveStreamHandlerRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<RemoveStreamHandlerRequest>): Uint8Array {
     return encodeMessage(obj, RemoveStreamHandlerRequest.codec())
   }
 
@@ -2074,7 +2074,7 @@ export namespace ErrorResponse {
     value: string
   }
 
-  export function encode (obj: Partial<ErrorResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<ErrorResponse>): Uint8Array {
     return encodeMessage(obj, ErrorResponse.codec())
   }
 
@@ -2088,8 +2088,8 @@ export namespace ErrorResponse {
 }
 
 export interface StreamInfo {
-  peer: Uint8Array<ArrayBuffer>
-  addr: Uint8Array<ArrayBuffer>
+  peer: Uint8Array
+  addr: Uint8Array
   proto: string
   id?: string
 }
@@ -2213,12 +2213,12 @@ export namespace StreamInfo {
 
   export interface StreamInfoPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface StreamInfoAddrFieldEvent {
     field: '$.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface StreamInfoProtoFieldEvent {
@@ -2231,7 +2231,7 @@ export namespace StreamInfo {
     value: string
   }
 
-  export function encode (obj: Partial<StreamInfo>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<StreamInfo>): Uint8Array {
     return encodeMessage(obj, StreamInfo.codec())
   }
 
@@ -2246,10 +2246,10 @@ export namespace StreamInfo {
 
 export interface DHTRequest {
   type?: DHTRequest.Type
-  peer?: Uint8Array<ArrayBuffer>
-  cid?: Uint8Array<ArrayBuffer>
-  key?: Uint8Array<ArrayBuffer>
-  value?: Uint8Array<ArrayBuffer>
+  peer?: Uint8Array
+  cid?: Uint8Array
+  key?: Uint8Array
+  value?: Uint8Array
   count?: number
   timeout?: bigint
 }
@@ -2452,22 +2452,22 @@ export namespace DHTRequest {
 
   export interface DHTRequestPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface DHTRequestCidFieldEvent {
     field: '$.cid'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface DHTRequestKeyFieldEvent {
     field: '$.key'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface DHTRequestValueFieldEvent {
     field: '$.value'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface DHTRequestCountFieldEvent {
@@ -2480,7 +2480,7 @@ export namespace DHTRequest {
     value: bigint
   }
 
-  export function encode (obj: Partial<DHTRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<DHTRequest>): Uint8Array {
     return encodeMessage(obj, DHTRequest.codec())
   }
 
@@ -2496,7 +2496,7 @@ export namespace DHTRequest {
 export interface DHTResponse {
   type?: DHTResponse.Type
   peer?: PeerInfo
-  value?: Uint8Array<ArrayBuffer>
+  value?: Uint8Array
 }
 
 export namespace DHTResponse {
@@ -2623,21 +2623,21 @@ export namespace DHTResponse {
 
   export interface DHTResponsePeerIdFieldEvent {
     field: '$.peer.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface DHTResponsePeerAddrsFieldEvent {
     field: '$.peer.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface DHTResponseValueFieldEvent {
     field: '$.value'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<DHTResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<DHTResponse>): Uint8Array {
     return encodeMessage(obj, DHTResponse.codec())
   }
 
@@ -2651,8 +2651,8 @@ export namespace DHTResponse {
 }
 
 export interface PeerInfo {
-  id: Uint8Array<ArrayBuffer>
-  addrs: Uint8Array<ArrayBuffer>[]
+  id: Uint8Array
+  addrs: Uint8Array[]
 }
 
 export namespace PeerInfo {
@@ -2759,16 +2759,16 @@ export namespace PeerInfo {
 
   export interface PeerInfoIdFieldEvent {
     field: '$.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PeerInfoAddrsFieldEvent {
     field: '$.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<PeerInfo>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PeerInfo>): Uint8Array {
     return encodeMessage(obj, PeerInfo.codec())
   }
 
@@ -2783,7 +2783,7 @@ export namespace PeerInfo {
 
 export interface ConnManagerRequest {
   type?: ConnManagerRequest.Type
-  peer?: Uint8Array<ArrayBuffer>
+  peer?: Uint8Array
   tag?: string
   weight?: bigint
 }
@@ -2926,7 +2926,7 @@ export namespace ConnManagerRequest {
 
   export interface ConnManagerRequestPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ConnManagerRequestTagFieldEvent {
@@ -2939,7 +2939,7 @@ export namespace ConnManagerRequest {
     value: bigint
   }
 
-  export function encode (obj: Partial<ConnManagerRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<ConnManagerRequest>): Uint8Array {
     return encodeMessage(obj, ConnManagerRequest.codec())
   }
 
@@ -2953,7 +2953,7 @@ export namespace ConnManagerRequest {
 }
 
 export interface DisconnectRequest {
-  peer: Uint8Array<ArrayBuffer>
+  peer: Uint8Array
 }
 
 export namespace DisconnectRequest {
@@ -3025,10 +3025,10 @@ export namespace DisconnectRequest {
 
   export interface DisconnectRequestPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<DisconnectRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<DisconnectRequest>): Uint8Array {
     return encodeMessage(obj, DisconnectRequest.codec())
   }
 
@@ -3044,7 +3044,7 @@ export namespace DisconnectRequest {
 export interface PSRequest {
   type?: PSRequest.Type
   topic?: string
-  data?: Uint8Array<ArrayBuffer>
+  data?: Uint8Array
 }
 
 export namespace PSRequest {
@@ -3176,10 +3176,10 @@ export namespace PSRequest {
 
   export interface PSRequestDataFieldEvent {
     field: '$.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<PSRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PSRequest>): Uint8Array {
     return encodeMessage(obj, PSRequest.codec())
   }
 
@@ -3193,12 +3193,12 @@ export namespace PSRequest {
 }
 
 export interface PSMessage {
-  from?: Uint8Array<ArrayBuffer>
-  data?: Uint8Array<ArrayBuffer>
-  seqno?: Uint8Array<ArrayBuffer>
+  from?: Uint8Array
+  data?: Uint8Array
+  seqno?: Uint8Array
   topicIDs: string[]
-  signature?: Uint8Array<ArrayBuffer>
-  key?: Uint8Array<ArrayBuffer>
+  signature?: Uint8Array
+  key?: Uint8Array
 }
 
 export namespace PSMessage {
@@ -3368,17 +3368,17 @@ export namespace PSMessage {
 
   export interface PSMessageFromFieldEvent {
     field: '$.from'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PSMessageDataFieldEvent {
     field: '$.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PSMessageSeqnoFieldEvent {
     field: '$.seqno'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PSMessageTopicIDsFieldEvent {
@@ -3389,15 +3389,15 @@ export namespace PSMessage {
 
   export interface PSMessageSignatureFieldEvent {
     field: '$.signature'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PSMessageKeyFieldEvent {
     field: '$.key'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<PSMessage>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PSMessage>): Uint8Array {
     return encodeMessage(obj, PSMessage.codec())
   }
 
@@ -3412,7 +3412,7 @@ export namespace PSMessage {
 
 export interface PSResponse {
   topics: string[]
-  peerIDs: Uint8Array<ArrayBuffer>[]
+  peerIDs: Uint8Array[]
 }
 
 export namespace PSResponse {
@@ -3541,10 +3541,10 @@ export namespace PSResponse {
   export interface PSResponsePeerIDsFieldEvent {
     field: '$.peerIDs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<PSResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PSResponse>): Uint8Array {
     return encodeMessage(obj, PSResponse.codec())
   }
 
@@ -3559,7 +3559,7 @@ export namespace PSResponse {
 
 export interface PeerstoreRequest {
   type?: PeerstoreRequest.Type
-  id?: Uint8Array<ArrayBuffer>
+  id?: Uint8Array
   protos: string[]
 }
 
@@ -3705,7 +3705,7 @@ export namespace PeerstoreRequest {
 
   export interface PeerstoreRequestIdFieldEvent {
     field: '$.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PeerstoreRequestProtosFieldEvent {
@@ -3714,7 +3714,7 @@ export namespace PeerstoreRequest {
     value: string
   }
 
-  export function encode (obj: Partial<PeerstoreRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PeerstoreRequest>): Uint8Array {
     return encodeMessage(obj, PeerstoreRequest.codec())
   }
 
@@ -3837,13 +3837,13 @@ export namespace PeerstoreResponse {
 
   export interface PeerstoreResponsePeerIdFieldEvent {
     field: '$.peer.id'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PeerstoreResponsePeerAddrsFieldEvent {
     field: '$.peer.addrs[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PeerstoreResponseProtosFieldEvent {
@@ -3852,7 +3852,7 @@ export namespace PeerstoreResponse {
     value: string
   }
 
-  export function encode (obj: Partial<PeerstoreResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PeerstoreResponse>): Uint8Array {
     return encodeMessage(obj, PeerstoreResponse.codec())
   }
 
@@ -3866,7 +3866,7 @@ export namespace PeerstoreResponse {
 }
 
 export interface PersistentConnectionRequest {
-  callId?: Uint8Array<ArrayBuffer>
+  callId?: Uint8Array
   addUnaryHandler?: AddUnaryHandlerRequest
   callUnary?: CallUnaryRequest
   unaryResponse?: CallUnaryResponse
@@ -4031,7 +4031,7 @@ export namespace PersistentConnectionRequest {
 
   export interface PersistentConnectionRequestCallIdFieldEvent {
     field: '$.callId'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionRequestAddUnaryHandlerProtoFieldEvent {
@@ -4046,7 +4046,7 @@ export namespace PersistentConnectionRequest {
 
   export interface PersistentConnectionRequestCallUnaryPeerFieldEvent {
     field: '$.callUnary.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionRequestCallUnaryProtoFieldEvent {
@@ -4056,17 +4056,17 @@ export namespace PersistentConnectionRequest {
 
   export interface PersistentConnectionRequestCallUnaryDataFieldEvent {
     field: '$.callUnary.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionRequestUnaryResponseResponseFieldEvent {
     field: '$.unaryResponse.response'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionRequestUnaryResponseErrorFieldEvent {
     field: '$.unaryResponse.error'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionRequestRemoveUnaryHandlerProtoFieldEvent {
@@ -4074,7 +4074,7 @@ export namespace PersistentConnectionRequest {
     value: string
   }
 
-  export function encode (obj: Partial<PersistentConnectionRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PersistentConnectionRequest>): Uint8Array {
     return encodeMessage(obj, PersistentConnectionRequest.codec())
   }
 
@@ -4088,7 +4088,7 @@ export namespace PersistentConnectionRequest {
 }
 
 export interface PersistentConnectionResponse {
-  callId?: Uint8Array<ArrayBuffer>
+  callId?: Uint8Array
   callUnaryResponse?: CallUnaryResponse
   requestHandling?: CallUnaryRequest
   daemonError?: DaemonError
@@ -4234,22 +4234,22 @@ export namespace PersistentConnectionResponse {
 
   export interface PersistentConnectionResponseCallIdFieldEvent {
     field: '$.callId'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionResponseCallUnaryResponseResponseFieldEvent {
     field: '$.callUnaryResponse.response'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionResponseCallUnaryResponseErrorFieldEvent {
     field: '$.callUnaryResponse.error'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionResponseRequestHandlingPeerFieldEvent {
     field: '$.requestHandling.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionResponseRequestHandlingProtoFieldEvent {
@@ -4259,7 +4259,7 @@ export namespace PersistentConnectionResponse {
 
   export interface PersistentConnectionResponseRequestHandlingDataFieldEvent {
     field: '$.requestHandling.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface PersistentConnectionResponseDaemonErrorMessageFieldEvent {
@@ -4267,7 +4267,7 @@ export namespace PersistentConnectionResponse {
     value: string
   }
 
-  export function encode (obj: Partial<PersistentConnectionResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<PersistentConnectionResponse>): Uint8Array {
     return encodeMessage(obj, PersistentConnectionResponse.codec())
   }
 
@@ -4281,9 +4281,9 @@ export namespace PersistentConnectionResponse {
 }
 
 export interface CallUnaryRequest {
-  peer?: Uint8Array<ArrayBuffer>
+  peer?: Uint8Array
   proto?: string
-  data?: Uint8Array<ArrayBuffer>
+  data?: Uint8Array
 }
 
 export namespace CallUnaryRequest {
@@ -4385,7 +4385,7 @@ export namespace CallUnaryRequest {
 
   export interface CallUnaryRequestPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface CallUnaryRequestProtoFieldEvent {
@@ -4395,10 +4395,10 @@ export namespace CallUnaryRequest {
 
   export interface CallUnaryRequestDataFieldEvent {
     field: '$.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<CallUnaryRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<CallUnaryRequest>): Uint8Array {
     return encodeMessage(obj, CallUnaryRequest.codec())
   }
 
@@ -4412,8 +4412,8 @@ export namespace CallUnaryRequest {
 }
 
 export interface CallUnaryResponse {
-  response?: Uint8Array<ArrayBuffer>
-  error?: Uint8Array<ArrayBuffer>
+  response?: Uint8Array
+  error?: Uint8Array
 }
 
 export namespace CallUnaryResponse {
@@ -4499,15 +4499,15 @@ export namespace CallUnaryResponse {
 
   export interface CallUnaryResponseResponseFieldEvent {
     field: '$.response'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface CallUnaryResponseErrorFieldEvent {
     field: '$.error'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<CallUnaryResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<CallUnaryResponse>): Uint8Array {
     return encodeMessage(obj, CallUnaryResponse.codec())
   }
 
@@ -4616,7 +4616,7 @@ export namespace AddUnaryHandlerRequest {
     value: boolean
   }
 
-  export function encode (obj: Partial<AddUnaryHandlerRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<AddUnaryHandlerRequest>): Uint8Array {
     return encodeMessage(obj, AddUnaryHandlerRequest.codec())
   }
 
@@ -4703,7 +4703,7 @@ export namespace RemoveUnaryHandlerRequest {
     value: string
   }
 
-  export function encode (obj: Partial<RemoveUnaryHandlerRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<RemoveUnaryHandlerRequest>): Uint8Array {
     return encodeMessage(obj, RemoveUnaryHandlerRequest.codec())
   }
 
@@ -4790,7 +4790,7 @@ export namespace DaemonError {
     value: string
   }
 
-  export function encode (obj: Partial<DaemonError>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<DaemonError>): Uint8Array {
     return encodeMessage(obj, DaemonError.codec())
   }
 
@@ -4854,7 +4854,7 @@ export namespace Cancel {
     return _codec
   }
 
-  export function encode (obj: Partial<Cancel>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<Cancel>): Uint8Array {
     return encodeMessage(obj, Cancel.codec())
   }
 
@@ -4985,7 +4985,7 @@ export namespace DaemonVersion {
     value: string
   }
 
-  export function encode (obj: Partial<DaemonVersion>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<DaemonVersion>): Uint8Array {
     return encodeMessage(obj, DaemonVersion.codec())
   }
 
@@ -5072,7 +5072,7 @@ export namespace StreamResetRequest {
     value: string
   }
 
-  export function encode (obj: Partial<StreamResetRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<StreamResetRequest>): Uint8Array {
     return encodeMessage(obj, StreamResetRequest.codec())
   }
 
@@ -5087,8 +5087,8 @@ export namespace StreamResetRequest {
 
 export interface Event {
   type?: Event.Type
-  peer?: Uint8Array<ArrayBuffer>
-  addr?: Uint8Array<ArrayBuffer>
+  peer?: Uint8Array
+  addr?: Uint8Array
   proto?: string
   streamId?: string
 }
@@ -5249,12 +5249,12 @@ export namespace Event {
 
   export interface EventPeerFieldEvent {
     field: '$.peer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface EventAddrFieldEvent {
     field: '$.addr'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface EventProtoFieldEvent {
@@ -5267,7 +5267,7 @@ export namespace Event {
     value: string
   }
 
-  export function encode (obj: Partial<Event>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<Event>): Uint8Array {
     return encodeMessage(obj, Event.codec())
   }
 

@@ -178,7 +178,7 @@ describe('p2pd proto: hivemind dialect bytes', () => {
 })
 
 describe('p2pd proto: dialect classifier', () => {
-  const jsPeerstore = upstream.Request.encode({ type: upstream.Request.Type.PEERSTORE, peerStore: { type: upstream.PeerstoreRequest.Type.GET_PROTOCOLS, id: peer } })
+  const jsPeerstore = upstream.Request.encode({ type: upstream.Request.Type.PEERSTORE, peerStore: { type: upstream.PeerstoreRequest.Type.GET_PROTOCOLS, id: peer, protos: [] } })
 
   it('requests both dialects agree on are common', () => {
     assert.equal(classifyRequest(unhex('0800')), 'common')
@@ -192,7 +192,7 @@ describe('p2pd proto: dialect classifier', () => {
   it('JS/py PEERSTORE is js', () => {
     assert.equal(classifyRequest(jsPeerstore), 'js')
     // UNSPECIFIED (0) is still written because the enum field is optional
-    assert.equal(classifyRequest(upstream.Request.encode({ type: upstream.Request.Type.PEERSTORE, peerStore: { type: upstream.PeerstoreRequest.Type.UNSPECIFIED } })), 'js')
+    assert.equal(classifyRequest(upstream.Request.encode({ type: upstream.Request.Type.PEERSTORE, peerStore: { type: upstream.PeerstoreRequest.Type.UNSPECIFIED, protos: [] } })), 'js')
     assert.equal(classifyRequest(unhex('0809 4a04 1a022f61')), 'js') // only protos (field 3)
     assert.equal(classifyRequest(unhex('0809 4a00')), 'js') // empty peerStore with PEERSTORE
   })

@@ -43,6 +43,9 @@ export interface HostHandle {
   close(): Promise<void>
 }
 
+/** Per-connection stream cap of the muxers. */
+export const MAX_STREAMS_PER_CONNECTION = 20_000
+
 /** The default listen addresses when `-hostAddrs` is not given (as p2pd: every interface, TCP and QUIC). */
 export const DEFAULT_HOST_ADDRS = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
 
@@ -104,7 +107,11 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
       ...(config.security.tls ? [tls()] : []),
       ...(config.security.plaintext ? [plaintext()] : [])
     ],
-    streamMuxers: config.muxers.map(m => m === 'yamux' ? yamux() : mplex()),
+    // the daemon multiplexes many programs' streams over one connection: raise the
+    // per-connection stream caps (the daemon's own limits apply in the stream table)
+    streamMuxers: config.muxers.map(m => m === 'yamux'
+      ? yamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
+      : mplex({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
     connectionProtector: psk,
     peerDiscovery,
     connectionManager: config.connManager.enabled ? { maxConnections: config.connManager.highWater } : undefined,

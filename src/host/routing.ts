@@ -1,4 +1,4 @@
-import { kadDHT, removePrivateAddressesMapper, passthroughMapper } from '@libp2p/kad-dht'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { DaemonConfig } from '../config/index.js'
 
 /**
@@ -14,12 +14,16 @@ export function buildRouting (config: DaemonConfig): Record<string, unknown> {
   else if (config.dht === 'server') clientMode = false
   else if (config.forceReachability === 'public') clientMode = false
   else if (config.forceReachability === 'private') clientMode = true
-  void removePrivateAddressesMapper
   return {
     dht: kadDHT({
       clientMode,
       peerInfoMapper: passthroughMapper,
-      allowQueryWithZeroPeers: true
+      allowQueryWithZeroPeers: true,
+      // `/v/<anything>`: an application namespace with no validation and the newest value
+      // winning, so programs can PUT_VALUE/GET_VALUE their own records (the default
+      // validators accept only /pk and /ipns, which are kept)
+      validators: { v: async () => {} },
+      selectors: { v: () => 0 }
     })
   }
 }

@@ -1,0 +1,97 @@
+/**
+ * DHT operations (p2pd's DHT request types). Streaming results are async iterables; the
+ * planes frame them (p2pd BEGIN/VALUE/END, HTTP NDJSON).
+ */
+import { Errors, toDaemonError } from '../errors.js'
+import { withTimeout } from './context.js'
+import type { CoreContext, OperationOptions } from './context.js'
+import type { PeerId, PeerInfo, PublicKey } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** Options of DHT operations. */
+export interface DhtOptions extends OperationOptions {
+  /** @default 60000 */
+  timeoutMs?: number
+}
+
+interface DhtService {
+  get(key: Uint8Array, options?: { signal?: AbortSignal }): AsyncIterable<{ name: string, value?: Uint8Array }>
+}
+
+function dhtOf (ctx: CoreContext): DhtService {
+  const dht = (ctx.node.services as Record<string, unknown>).dht as DhtService | undefined
+  if (dht === undefined) throw Errors.dhtDisabled()
+  return dht
+}
+
+async function wrap<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw toDaemonError(err)
+  }
+}
+
+async function * wrapIter<T> (it: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield * it
+  } catch (err) {
+    throw toDaemonError(err)
+  }
+}
+
+/** Finds a peer's addresses. */
+export async function doFindPeer (ctx: CoreContext, peer: PeerId, o: DhtOptions = {}): Promise<PeerInfo> {
+  dhtOf(ctx)
+  return await wrap(async () => await ctx.node.peerRouting.findPeer(peer, { signal: withTimeout(o.signal, o.timeoutMs) }))
+}
+
+/** Streams up to `count` providers of `cid` (default 20, as p2pd). */
+export async function * doFindProviders (ctx: CoreContext, cid: CID, count = 20, o: DhtOptions = {}): AsyncGenerator<PeerInfo> {
+  dhtOf(ctx)
+  let n = 0
+  const limit = count > 0 ? count : 20
+  for await (const p of wrapIter(ctx.node.contentRouting.findProviders(cid, { signal: withTimeout(o.signal, o.timeoutMs) }))) {
+    yield { id: p.id, multiaddrs: p.multiaddrs }
+    if (++n >= limit) return
+  }
+}
+
+/** Streams the peers closest to `key`. */
+export async function * doGetClosestPeers (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): AsyncGenerator<PeerInfo> {
+  dhtOf(ctx)
+  yield * wrapIter(ctx.node.peerRouting.getClosestPeers(key, { signal: withTimeout(o.signal, o.timeoutMs) }))
+}
+
+/** A peer's public key (from the peer ID, the peerstore, or the network). */
+export async function doGetPublicKey (ctx: CoreContext, peer: PeerId, o: DhtOptions = {}): Promise<PublicKey> {
+  dhtOf(ctx)
+  if (peer.publicKey !== undefined) return peer.publicKey
+  return await wrap(async () => await ctx.node.getPublicKey(peer, { signal: withTimeout(o.signal, o.timeoutMs) }))
+}
+
+/** The best value stored under `key`. */
+export async function doGetValue (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): Promise<Uint8Array> {
+  dhtOf(ctx)
+  return await wrap(async () => await ctx.node.contentRouting.get(key, { signal: withTimeout(o.signal, o.timeoutMs) }))
+}
+
+/** Streams values found under `key` as they arrive (p2pd SEARCH_VALUE). */
+export async function * doSearchValue (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): AsyncGenerator<Uint8Array> {
+  const dht = dhtOf(ctx)
+  for await (const evt of wrapIter(dht.get(key, { signal: withTimeout(o.signal, o.timeoutMs) }))) {
+    if (evt.name === 'VALUE' && evt.value !== undefined) yield evt.value
+  }
+}
+
+/** Stores `value` under `key`. */
+export async function doPutValue (ctx: CoreContext, key: Uint8Array, value: Uint8Array, o: DhtOptions = {}): Promise<void> {
+  dhtOf(ctx)
+  await wrap(async () => { await ctx.node.contentRouting.put(key, value, { signal: withTimeout(o.signal, o.timeoutMs) }) })
+}
+
+/** Announces that this daemon provides `cid`. */
+export async function doProvide (ctx: CoreContext, cid: CID, o: DhtOptions = {}): Promise<void> {
+  dhtOf(ctx)
+  await wrap(async () => { await ctx.node.contentRouting.provide(cid, { signal: withTimeout(o.signal, o.timeoutMs) }) })
+}

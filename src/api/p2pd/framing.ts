@@ -5,7 +5,9 @@
  * The reader never consumes a byte past the message it returns: after STREAM_OPEN's response
  * (or an inbound StreamInfo) the same socket carries raw stream bytes, which must stay in the
  * socket for whoever pipes it next. It uses `readable.read(n)`, which returns exactly `n`
- * buffered bytes or nothing, so there is never a remainder to hand back.
+ * buffered bytes or nothing, so there is never a remainder to hand back. The socket must be
+ * in paused mode (no 'data' listener) while it is read here. Note `read(n)` raises the
+ * socket's readable high-water mark to fit `n` (Node behaviour).
  */
 import type { Duplex } from 'node:stream'
 
@@ -148,6 +150,8 @@ class FrameParser {
   }
 }
 
+const WAIT = Symbol('wait')
+
 function isEnded (socket: Duplex): boolean {
   return socket.readableEnded || socket.destroyed
 }
@@ -182,37 +186,26 @@ export async function readDelimited (socket: Duplex, options: ReadDelimitedOptio
       options.signal?.removeEventListener('abort', onAbort)
       if (timer !== undefined) clearTimeout(timer)
     }
-    const settle = (fn: () => Uint8Array | undefined): void => {
-      let result: Uint8Array | undefined
+    // runs one parse attempt; WAIT keeps listening, a value or an error settles the read
+    const attempt = (next: () => Uint8Array | undefined | typeof WAIT): void => {
+      let result: Uint8Array | undefined | typeof WAIT
       try {
-        result = fn()
+        result = next()
       } catch (err) {
         cleanup()
         reject(err)
         return
       }
+      if (result === WAIT) return
       cleanup()
       resolve(result)
     }
-    const onReadable = (): void => {
-      let message: Uint8Array | undefined
-      try {
-        message = parser.step()
-      } catch (err) {
-        cleanup()
-        reject(err)
-        return
-      }
-      if (message !== undefined) settle(() => message)
-      else if (isEnded(socket)) settle(() => eof(parser))
-    }
-    const onEnd = (): void => { settle(() => eof(parser)) }
+    const onReadable = (): void => { attempt(() => parser.step() ?? (isEnded(socket) ? eof(parser) : WAIT)) }
+    const onEnd = (): void => { attempt(() => eof(parser)) }
     const onError = (err: Error): void => { cleanup(); reject(err) }
-    const onAbort = (): void => {
-      cleanup()
-      parser.restore()
-      reject(new FramingAbortedError())
-    }
+    // timeout and abort leave the socket as it was, so the caller may still use it
+    const giveUp = (err: FramingError): void => { cleanup(); parser.restore(); reject(err) }
+    const onAbort = (): void => { giveUp(new FramingAbortedError()) }
     socket.on('readable', onReadable)
     socket.on('end', onEnd)
     socket.on('close', onEnd)
@@ -220,11 +213,7 @@ export async function readDelimited (socket: Duplex, options: ReadDelimitedOptio
     options.signal?.addEventListener('abort', onAbort, { once: true })
     if (options.timeout !== undefined) {
       const timeout = options.timeout
-      timer = setTimeout(() => {
-        cleanup()
-        parser.restore()
-        reject(new FramingTimeoutError(timeout))
-      }, timeout)
+      timer = setTimeout(() => { giveUp(new FramingTimeoutError(timeout)) }, timeout)
     }
   })
 }

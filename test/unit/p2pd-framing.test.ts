@@ -11,6 +11,10 @@ import {
   FramingTimeoutError, MessageTooLargeError, readDelimited, readDelimitedStream, UnexpectedEOFError,
   writeDelimited
 } from '../../src/api/p2pd/framing.ts'
+import * as pb from '../../src/proto/p2pd.ts'
+import { createClient } from '@libp2p/daemon-client'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 
 let dir: string
 let server: Server
@@ -183,5 +187,46 @@ describe('p2pd framing', () => {
     const { a } = await pair()
     a.destroy()
     await assert.rejects(writeDelimited(a, msg(1)), code('ERR_UNEXPECTED_EOF'))
+  })
+})
+
+describe('p2pd framing + codecs against the upstream JS client (@libp2p/daemon-client)', () => {
+  it('identify and STREAM_OPEN: extension fields ignored, raw bytes after the response delivered', async () => {
+    const identity = peerIdFromString('12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN')
+    const path = join(dir, 'control.sock')
+    const seen: string[] = []
+    const control = createServer(socket => {
+      void (async () => {
+        const bytes = await readDelimited(socket, { timeout: 5000 })
+        const request = pb.Request.decode(bytes!)
+        seen.push(request.type ?? 'none')
+        if (request.type === pb.Request.Type.IDENTIFY) {
+          await writeDelimited(socket, pb.Response.encode({
+            type: pb.Response.Type.OK,
+            identify: { id: identity.toMultihash().bytes, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes] },
+            version: { name: 'libp2pd', version: '0.0.0', protocolVersion: 'test' }
+          }))
+        } else {
+          const reply = pb.Response.encode({ type: pb.Response.Type.OK, streamInfo: { peer: request.streamOpen!.peer, addr: multiaddr('/ip4/127.0.0.1/tcp/1').bytes, proto: '/echo/1.0.0', id: 'ext-1' } })
+          // response and the first stream bytes in one write: the client must not lose them
+          socket.write(Buffer.concat([encodeDelimited(reply), Buffer.from('hello from the stream')]))
+          socket.end()
+        }
+      })().catch(err => { socket.destroy(err) })
+    })
+    await new Promise<void>(resolve => control.listen(path, resolve))
+    try {
+      const client = createClient(multiaddr(`/unix/${encodeURIComponent(path)}`))
+      const { peerId, addrs } = await client.identify()
+      assert.equal(peerId.toString(), identity.toString())
+      assert.deepEqual(addrs.map(a => a.toString()), ['/ip4/127.0.0.1/tcp/4001'])
+      const stream = await client.openStream(identity, '/echo/1.0.0')
+      const chunks: Uint8Array[] = []
+      for await (const chunk of stream) chunks.push(chunk.subarray())
+      assert.equal(Buffer.concat(chunks).toString(), 'hello from the stream')
+      assert.deepEqual(seen, ['IDENTIFY', 'STREAM_OPEN'])
+    } finally {
+      await new Promise(resolve => control.close(resolve))
+    }
   })
 })

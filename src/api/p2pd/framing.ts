@@ -166,15 +166,12 @@ function isEnded (socket: Duplex): boolean {
  * put back); after the other errors the connection should be closed.
  */
 export async function readDelimited (socket: Duplex, options: ReadDelimitedOptions = {}): Promise<Uint8Array | undefined> {
+  if (options.signal?.aborted === true) throw new FramingAbortedError()
   const parser = new FrameParser(socket, options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE)
   // fast path: the whole message is already buffered
   const ready = parser.step()
   if (ready !== undefined) return ready
   if (isEnded(socket)) return eof(parser)
-  if (options.signal?.aborted === true) {
-    parser.restore()
-    throw new FramingAbortedError()
-  }
 
   return await new Promise<Uint8Array | undefined>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined

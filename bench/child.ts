@@ -1,0 +1,51 @@
+/**
+ * Child processes for the benchmark: forked with an IPC channel, awaited with a bound, and
+ * always killed. A child whose parent dies sees its IPC channel close and exits by itself.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+
+/** All children alive in this process, so an emergency exit can kill them. */
+const live = new Set<ChildProcess>()
+
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
+/**
+ * Fork `modulePath` (TypeScript, run through tsx) and wait for its first IPC message, which
+ * is returned. Rejects, after killing the child, on exit, timeout or abort.
+ */
+export async function forkAndAwaitReady<T> (modulePath: string, args: string[], options: { signal: AbortSignal, execArgv?: string[] }): Promise<{ child: ChildProcess, ready: T }> {
+  const child = fork(modulePath, args, {
+    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  try {
+    const exited = once(child, 'exit', { signal: options.signal }).then(([code, sig]) => {
+      throw new Error(`${modulePath} exited before it was ready (code ${String(code)}, signal ${String(sig)})`)
+    })
+    const [ready] = await Promise.race([once(child, 'message', { signal: options.signal }), exited])
+    return { child, ready: ready as T }
+  } catch (err) {
+    await killChild(child)
+    throw err
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited. */
+export async function killChild (child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+/** For use inside a forked child: exit when the parent goes away. */
+export function exitWithParent (): void {
+  process.once('disconnect', () => process.exit(0))
+}

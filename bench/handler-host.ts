@@ -1,0 +1,63 @@
+/**
+ * Child-process entry that runs B's application side for targets where each stream costs a
+ * socket, so those sockets do not count against the worker's file-descriptor limit.
+ *
+ * IPC requests (each answered with `{ id, port? , error? }`):
+ *  - `{ id, op: 'tcp', kind }`: listen on 127.0.0.1:0, serve every connection with `kind`.
+ *  - `{ id, op: 'p2pd', path }`: listen on the unix socket `path` as a p2pd stream handler
+ *    (StreamInfo first), dispatching on its protocol.
+ *  - `{ id, op: 'route', protocol, kind }`: serve `protocol` on the p2pd listener with `kind`.
+ */
+import net from 'node:net'
+import { once } from 'node:events'
+import { exitWithParent } from './child.ts'
+import { serveHandler } from './handlers.ts'
+import { socketPipe } from './pipes.ts'
+import { readStreamInfo } from './stream-info.ts'
+import type { HandlerKind } from './target.ts'
+
+type HostRequest = { id: number } & (
+  { op: 'tcp', kind: HandlerKind } | { op: 'p2pd', path: string } | { op: 'route', protocol: string, kind: HandlerKind })
+
+exitWithParent()
+process.once('SIGTERM', () => process.exit(0))
+
+const routes = new Map<string, HandlerKind>()
+
+function listener (onSocket: (socket: net.Socket) => void): net.Server {
+  const server = net.createServer({ noDelay: true }, onSocket)
+  server.maxConnections = 1 << 20
+  return server
+}
+
+async function handle (request: HostRequest): Promise<{ port?: number }> {
+  if (request.op === 'route') {
+    routes.set(request.protocol, request.kind)
+    return {}
+  }
+  if (request.op === 'tcp') {
+    const { kind } = request
+    const server = listener((socket) => { void serveHandler(kind, socketPipe(socket)) })
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 })
+    await once(server, 'listening')
+    return { port: (server.address() as net.AddressInfo).port }
+  }
+  const server = listener((socket) => {
+    readStreamInfo(socket, AbortSignal.timeout(10_000)).then(async (proto) => {
+      const kind = routes.get(proto)
+      if (kind == null) throw new Error(`no handler for ${proto}`)
+      await serveHandler(kind, socketPipe(socket))
+    }).catch(() => socket.destroy())
+  })
+  server.listen({ path: request.path, backlog: 4096 })
+  await once(server, 'listening')
+  return {}
+}
+
+process.on('message', (request: HostRequest) => {
+  handle(request).then(
+    (reply) => process.send?.({ id: request.id, ...reply }),
+    (err: Error) => process.send?.({ id: request.id, error: err.message })
+  )
+})
+process.send?.({ ready: true })

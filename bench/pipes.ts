@@ -1,0 +1,126 @@
+/**
+ * Adapters from Node sockets and libp2p v3 message streams to the benchmark's {@link BytePipe}.
+ * Both share one chunk queue so that reading costs the same on every target.
+ */
+import type { BytePipe } from './target.ts'
+import type { Socket } from 'node:net'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Bytes buffered by a reader before the source is paused; keeps slow readers bounded. */
+const HIGH_WATER = 1 << 20
+
+/** Unread chunks plus the one waiting reader (scenarios read sequentially). */
+class ChunkQueue {
+  private readonly chunks: Uint8Array[] = []
+  private bytes = 0
+  private done = false
+  private failure: Error | undefined
+  private waiter: { resolve: (c: Uint8Array | null) => void, reject: (e: Error) => void } | undefined
+
+  constructor (private readonly pause: () => void, private readonly resume: () => void) {}
+
+  push (chunk: Uint8Array): void {
+    if (this.waiter != null) {
+      const w = this.waiter
+      this.waiter = undefined
+      w.resolve(chunk)
+      return
+    }
+    this.chunks.push(chunk)
+    this.bytes += chunk.byteLength
+    if (this.bytes > HIGH_WATER) this.pause()
+  }
+
+  end (err?: Error): void {
+    if (this.done) return
+    this.done = true
+    this.failure = err
+    const w = this.waiter
+    this.waiter = undefined
+    if (w == null) return
+    if (err != null) w.reject(err)
+    else w.resolve(null)
+  }
+
+  async next (signal?: AbortSignal): Promise<Uint8Array | null> {
+    const chunk = this.chunks.shift()
+    if (chunk != null) {
+      this.bytes -= chunk.byteLength
+      if (this.bytes <= HIGH_WATER / 2) this.resume()
+      return chunk
+    }
+    if (this.done) {
+      if (this.failure != null) throw this.failure
+      return null
+    }
+    signal?.throwIfAborted()
+    return await new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiter = undefined
+        reject(signal?.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiter = {
+        resolve: (c) => { signal?.removeEventListener('abort', onAbort); resolve(c) },
+        reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e) }
+      }
+    })
+  }
+}
+
+/** Adapt a connected Node socket (TCP or unix). The pipe owns the socket. */
+export function socketPipe (socket: Socket): BytePipe {
+  const queue = new ChunkQueue(() => socket.pause(), () => socket.resume())
+  socket.on('data', (chunk: Buffer) => { queue.push(chunk) })
+  socket.on('end', () => { queue.end() })
+  socket.on('error', (err) => { queue.end(err) })
+  socket.on('close', () => { queue.end(new Error('socket closed')) })
+  return {
+    async write (data) {
+      if (socket.write(data)) return
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = (): void => { socket.off('close', onClose); resolve() }
+        const onClose = (): void => { socket.off('drain', onDrain); reject(new Error('socket closed while writing')) }
+        socket.once('drain', onDrain)
+        socket.once('close', onClose)
+      })
+    },
+    read: async (options) => await queue.next(options?.signal),
+    async end () {
+      await new Promise<void>((resolve) => socket.end(resolve))
+    },
+    destroy () { socket.destroy() }
+  }
+}
+
+/** The subset of a libp2p v3 Stream / MultiaddrConnection this adapter uses. */
+export interface MessageStreamLike {
+  send (data: Uint8Array): boolean
+  onDrain (options?: { signal?: AbortSignal }): Promise<void>
+  close (options?: { signal?: AbortSignal }): Promise<void>
+  abort (err: Error): void
+  pause (): void
+  resume (): void
+  addEventListener (type: string, listener: (evt: any) => void): void
+}
+
+/** Adapt a libp2p v3 message stream (a Stream, or the daemon client's MultiaddrConnection). */
+export function messageStreamPipe (stream: MessageStreamLike): BytePipe {
+  const queue = new ChunkQueue(() => stream.pause(), () => stream.resume())
+  stream.addEventListener('message', (evt: { data: Uint8Array | Uint8ArrayList }) => {
+    const data = evt.data
+    queue.push(data instanceof Uint8Array ? data : data.subarray())
+  })
+  stream.addEventListener('remoteCloseWrite', () => { queue.end() })
+  stream.addEventListener('close', (evt: { error?: Error }) => { queue.end(evt.error) })
+  return {
+    async write (data) {
+      if (!stream.send(data)) await stream.onDrain({ signal: AbortSignal.timeout(30_000) })
+    },
+    read: async (options) => await queue.next(options?.signal),
+    async end () {
+      await stream.close({ signal: AbortSignal.timeout(30_000) })
+    },
+    destroy () { stream.abort(new Error('destroyed by benchmark')) }
+  }
+}

@@ -1,0 +1,87 @@
+/** The contract between the runner and each scenario, and the sizes they run at. */
+import type { BenchTarget, BytePipe, Pair } from './target.ts'
+
+/** Work sizes; `full` for `npm run bench`, `smoke` for CI (< 1 minute for everything). */
+export interface Sizes {
+  bulkBytes: number
+  roundTrips: number
+  requests: number
+  concurrentStreams: number
+  idleStreams: number
+  stalledBytes: number
+}
+
+export const FULL: Sizes = {
+  bulkBytes: 256 * 2 ** 20,
+  roundTrips: 10_000,
+  requests: 1_000,
+  concurrentStreams: 10_000,
+  idleStreams: 1_000,
+  stalledBytes: 2 ** 30
+}
+
+export const SMOKE: Sizes = {
+  bulkBytes: 4 * 2 ** 20,
+  roundTrips: 200,
+  requests: 50,
+  concurrentStreams: 100,
+  idleStreams: 20,
+  stalledBytes: 8 * 2 ** 20
+}
+
+/** What one run of one scenario on one target measured. */
+export interface RunResult {
+  /** The headline number, in the scenario's `unit`. */
+  value: number
+  p50Ms?: number
+  p99Ms?: number
+  /** CPU seconds of the measured pids per GB moved or per 1,000 operations (see `cpuUnit`). */
+  cpu?: number
+  /** Largest peak RSS of any one measured process, MB. */
+  peakRssMB?: number
+  /** False when the scenario's own success condition failed (e.g. streams lost). */
+  ok: boolean
+  note?: string
+}
+
+/** Everything a scenario gets besides the pair. */
+export interface ScenarioContext {
+  sizes: Sizes
+  /** Bounds the scenario; every wait inside must honour it. */
+  signal: AbortSignal
+}
+
+/** One benchmark, written once against {@link Pair}. */
+export interface Scenario {
+  name: string
+  title: string
+  unit: string
+  higherIsBetter: boolean
+  cpuUnit?: 'CPU-s/GB' | 'CPU-s/1k ops'
+  /** `true`, or why this scenario does not apply to the target. */
+  appliesTo: (target: BenchTarget) => true | string
+  /** Upper bound for one run at these sizes. */
+  timeoutMs: (sizes: Sizes) => number
+  run: (pair: Pair, ctx: ScenarioContext) => Promise<RunResult>
+}
+
+/** Read exactly `n` bytes (fewer only if the stream ends, which is an error here). */
+export async function readExactly (pipe: BytePipe, n: number, signal: AbortSignal): Promise<void> {
+  let got = 0
+  while (got < n) {
+    const chunk = await pipe.read({ signal })
+    if (chunk == null) throw new Error(`stream ended after ${got} of ${n} bytes`)
+    got += chunk.byteLength
+  }
+}
+
+/** Milliseconds since an arbitrary origin, sub-millisecond resolution. */
+export function now (): number {
+  return performance.now()
+}
+
+/** Resolve after `ms`, or reject when `signal` aborts. */
+export async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  const { setTimeout: wait } = await import('node:timers/promises')
+  await wait(ms, undefined, { signal })
+}

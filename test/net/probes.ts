@@ -73,6 +73,20 @@ s.bind(Number(localPort), () => {
 })
 `
 
+// argv: target ip, port, count, timeoutMs. Sends count datagrams (paced) and counts the
+// echoes that come back. Prints {sent, received}.
+const UDP_ROUND_TRIPS = `
+const s = require('node:dgram').createSocket('udp4')
+const [ip, port, count, timeoutMs] = process.argv.slice(1)
+let received = 0
+const done = () => { console.log(JSON.stringify({ sent: Number(count), received })); process.exit(0) }
+setTimeout(done, Number(timeoutMs))
+s.on('message', () => { if (++received === Number(count)) done() })
+s.bind(0, () => {
+  for (let i = 0; i < Number(count); i++) setTimeout(() => s.send('?', Number(port), ip), Math.floor(i / 25) * 5)
+})
+`
+
 /** Result of {@link tcpTransfer}: timings in ms, or the socket error code. */
 export interface TransferResult {
   error?: string
@@ -101,6 +115,12 @@ export async function tcpTransfer (topo: Topology, node: string, ip: string, por
 export async function udpObserved (topo: Topology, node: string, localPort: number, targets: string[], timeoutMs = 3000): Promise<Record<string, string | null>> {
   const r = await topo.exec(node, process.execPath, ['-e', UDP_CLIENT, String(localPort), String(timeoutMs), ...targets], { timeoutMs: timeoutMs + 5000 })
   return (JSON.parse(r.stdout) as { seen: Record<string, string | null> }).seen
+}
+
+/** Sends `count` UDP datagrams from `node` to a UDP echo at ip:port; counts the answers. */
+export async function udpRoundTrips (topo: Topology, node: string, ip: string, port: number, count: number, timeoutMs = 3000): Promise<{ sent: number, received: number }> {
+  const r = await topo.exec(node, process.execPath, ['-e', UDP_ROUND_TRIPS, ip, String(port), String(count), String(timeoutMs)], { timeoutMs: timeoutMs + 5000 })
+  return JSON.parse(r.stdout) as { sent: number, received: number }
 }
 
 async function startListening (child: ChildProcess, timeoutMs = 10_000): Promise<ChildProcess> {

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { createTopology, delaySkipReason, netTestSkipReason } from './topology.js'
 import type { Topology } from './topology.js'
 import { listNamespaces } from './namespaces.js'
-import { startTcpSink, startUdpEcho, tcpTransfer, udpObserved } from './probes.js'
+import { startTcpSink, startUdpEcho, tcpTransfer, udpObserved, udpRoundTrips } from './probes.js'
 
 const skip = netTestSkipReason()
 const MiB = 1024 * 1024
@@ -70,6 +70,20 @@ describe('network namespace topology', { skip }, () => {
     assert.ok(sym.every(v => v?.startsWith(`${topo.ip('nat2')}:`) === true), JSON.stringify(sym))
     assert.notEqual(sym[0], sym[1], `symmetric NAT must map per destination: ${JSON.stringify(sym)}`)
     console.log(`# UDP mapping: full-cone ${JSON.stringify(cone)}; symmetric ${JSON.stringify(sym)}`)
+  })
+
+  it('lossPercent drops that share of packets in each direction', async () => {
+    const clean = await udpRoundTrips(topo, 'pub2', topo.ip('pub1'), 7000, 1000)
+    assert.ok(clean.received >= 990, `no loss configured: ${JSON.stringify(clean)}`)
+    await topo.setLink('pub2', { lossPercent: 20 })
+    try {
+      // Each round trip crosses the link twice: expect 0.8 × 0.8 = 64 % back.
+      const lossy = await udpRoundTrips(topo, 'pub2', topo.ip('pub1'), 7000, 1000)
+      console.log(`# UDP round trips with 20% loss per direction: ${lossy.received}/${lossy.sent} (expected ~640)`)
+      assert.ok(lossy.received > 540 && lossy.received < 740, JSON.stringify(lossy))
+    } finally {
+      await topo.setLink('pub2', {})
+    }
   })
 
   it('1% loss and a rate limit measurably slow a 4 MiB transfer', async () => {

@@ -6,7 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { inNs } from './shell.js'
+import { inNs, stopChild } from './shell.js'
 
 const SCRIPT = fileURLToPath(new URL('./delay-wire.py', import.meta.url))
 
@@ -87,13 +87,7 @@ export class DelayWire {
 
   /** Stops the wire; resolves once the process has exited (SIGKILL after 2 s). */
   async stop (): Promise<void> {
-    const child = this.process
-    if (child.exitCode !== null || child.signalCode !== null) return
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL') }, 2000)
-      child.once('exit', () => { clearTimeout(timer); resolve() })
-      child.stdin?.end()
-      child.kill('SIGTERM')
-    })
+    this.process.stdin?.end()
+    await stopChild(this.process)
   }
 }

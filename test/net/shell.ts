@@ -1,9 +1,10 @@
 /**
- * Bounded command execution for the namespace topology: every command has a timeout,
+ * Bounded command and child-process handling for the namespace topology: every command has a timeout,
  * an optional abort signal, and a synchronous twin for the process 'exit' hook (where
  * nothing asynchronous can run any more).
  */
 import { execFile, execFileSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 
 /** What a finished command produced; `code` is its exit status. */
 export interface RunResult {
@@ -17,6 +18,8 @@ export interface RunOptions {
   /** Kill the command (SIGKILL) after this many milliseconds; default 15000. */
   timeoutMs?: number
   signal?: AbortSignal
+  /** Environment of the command; default: this process's. */
+  env?: NodeJS.ProcessEnv
 }
 
 /**
@@ -31,6 +34,7 @@ export async function run (cmd: string, args: string[], opts: RunOptions = {}): 
       timeout: timeoutMs,
       killSignal: 'SIGKILL',
       signal: opts.signal,
+      env: opts.env,
       maxBuffer: 64 << 20,
       encoding: 'utf8'
     }, (err, stdout, stderr) => {
@@ -75,4 +79,23 @@ export function hasCommand (cmd: string): boolean {
 /** Argument vector that runs `cmd args` inside network namespace `ns`. */
 export function inNs (ns: string, cmd: string, args: string[]): string[] {
   return ['netns', 'exec', ns, cmd, ...args]
+}
+
+/**
+ * Sends SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited, or
+ * after `graceMs + 1000` ms at the latest (a child that never started emits no 'exit').
+ */
+export async function stopChild (child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  await new Promise<void>((resolve) => {
+    const kill = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+    const giveUp = setTimeout(done, graceMs + 1000)
+    function done (): void {
+      clearTimeout(kill)
+      clearTimeout(giveUp)
+      resolve()
+    }
+    child.once('exit', done)
+    child.kill('SIGTERM')
+  })
 }

@@ -19,7 +19,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process'
 import { BRIDGE, Link, disableOffloads } from './link.js'
 import type { LinkShaping } from './link.js'
 import { createNamespace, deleteNamespace, deleteNamespaceSync, newRunId, nsSuffix, sweepStaleNamespaces } from './namespaces.js'
-import { must, run, inNs } from './shell.js'
+import { must, run, inNs, stopChild } from './shell.js'
 import type { RunOptions, RunResult } from './shell.js'
 import { Subnet } from './subnet.js'
 import { registerLive, unregisterLive } from './cleanup-hooks.js'
@@ -289,16 +289,4 @@ export class Topology {
     if (link === undefined) throw new Error(`${name} is not on LAN ${lan}`)
     return link
   }
-}
-
-async function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  await new Promise<void>((resolve) => {
-    const kill = setTimeout(() => { child.kill('SIGKILL') }, 2000)
-    // A child that never started emits no 'exit': give up waiting after 3 s.
-    const giveUp = setTimeout(done, 3000)
-    function done (): void { clearTimeout(kill); clearTimeout(giveUp); resolve() }
-    child.once('exit', done)
-    child.kill('SIGTERM')
-  })
 }

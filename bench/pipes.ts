@@ -75,6 +75,9 @@ export function socketPipe (socket: Socket): BytePipe {
   socket.on('end', () => { queue.end() })
   socket.on('error', (err) => { queue.end(err) })
   socket.on('close', () => { queue.end(new Error('socket closed')) })
+  // a socket handed over after a header was read may have been paused explicitly, and
+  // adding a 'data' listener does not undo that; the queue pauses it again when full
+  socket.resume()
   return {
     async write (data) {
       if (socket.write(data)) return

@@ -7,6 +7,8 @@ export interface Sizes {
   roundTrips: number
   requests: number
   concurrentStreams: number
+  /** All concurrent streams must complete within this; the rest count as failed. */
+  concurrentDeadlineMs: number
   idleStreams: number
   stalledBytes: number
 }
@@ -16,6 +18,7 @@ export const FULL: Sizes = {
   roundTrips: 10_000,
   requests: 1_000,
   concurrentStreams: 10_000,
+  concurrentDeadlineMs: 30_000,
   idleStreams: 1_000,
   stalledBytes: 2 ** 30
 }
@@ -25,6 +28,7 @@ export const SMOKE: Sizes = {
   roundTrips: 200,
   requests: 50,
   concurrentStreams: 100,
+  concurrentDeadlineMs: 3_000,
   idleStreams: 20,
   stalledBytes: 8 * 2 ** 20
 }

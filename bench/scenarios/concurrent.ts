@@ -6,8 +6,6 @@ import { now, readExactly, type Scenario } from '../scenario.ts'
 import type { Pair } from '../target.ts'
 
 const PROTOCOL = '/bench/concurrent/1.0.0'
-/** All streams must have completed within this; the rest count as failed. */
-const DEADLINE_MS = 30_000
 
 async function oneStream (pair: Pair, message: Uint8Array, signal: AbortSignal): Promise<number> {
   const start = now()
@@ -33,7 +31,7 @@ export const concurrent: Scenario = {
   higherIsBetter: true,
   cpuUnit: 'CPU-s/1k ops',
   appliesTo: () => true,
-  timeoutMs: () => DEADLINE_MS + 30_000,
+  timeoutMs: (sizes) => sizes.concurrentDeadlineMs + 30_000,
   async run (pair, { sizes, signal }) {
     await pair.handle(PROTOCOL, 'echo', { signal })
     const n = sizes.concurrentStreams
@@ -42,7 +40,7 @@ export const concurrent: Scenario = {
     const cpuBefore = totalCpu(pids)
     const start = now()
     // the overall deadline leaves room for teardown inside the scenario's own bound
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(DEADLINE_MS)])
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(sizes.concurrentDeadlineMs)])
     // every stream listens on the one deadline
     setMaxListeners(Infinity, deadline)
     const settled = await Promise.allSettled(Array.from({ length: n }, async () => await oneStream(pair, message, deadline)))

@@ -40,11 +40,6 @@ export async function listNamespaces (): Promise<string[]> {
   return parseNetnsList(await must('ip', ['netns', 'list']))
 }
 
-/** Synchronous {@link listNamespaces} for exit hooks. */
-export function listNamespacesSync (): string[] {
-  return parseNetnsList(runSyncQuiet('ip', ['netns', 'list']))
-}
-
 function pidAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)

@@ -230,7 +230,9 @@ export class Topology {
   }
 
   private async newNamespace (suffix: string, sysctls: string[] = []): Promise<string> {
-    const ns = `${this.runId}-${suffix}`
+    let ns = `${this.runId}-${suffix}`
+    // Different node names can sanitize to the same suffix: keep namespace names unique.
+    if (this.namespaces.includes(ns)) ns = `${ns}_${this.namespaces.length}`
     // Recorded before creation so a half-made namespace is still removed.
     this.namespaces.push(ns)
     await createNamespace(ns, sysctls)

@@ -1,0 +1,216 @@
+/**
+ * The hivemind fork's persistent connection (PERSISTENT_CONN_UPGRADE = 9): after `OK` the
+ * control connection carries varint-delimited `PersistentConnectionRequest`s in and
+ * `PersistentConnectionResponse`s out, each tagged with a 16-byte `callId`, handled
+ * concurrently.
+ *
+ * - `addUnaryHandler{proto, balanced}` / `removeUnaryHandler{proto}`: the connection becomes
+ *   a target in the shared handler registry; acknowledged by a response with only `callId`.
+ * - `callUnary{peer, proto, data}`: open a stream to the peer, write the whole request
+ *   (`callId` + `callUnary`) varint-delimited, read one `PersistentConnectionRequest` back and
+ *   answer `callUnaryResponse` with its `unaryResponse`. This is hivemind's peer-to-peer wire
+ *   format, so calls work between libp2pd and the Go fork.
+ * - Inbound calls are sent to the client as `requestHandling` (with `peer` set to the
+ *   caller); the client's `unaryResponse` is written back to the stream verbatim. If the
+ *   caller goes away first, the client gets `cancel`.
+ * - `cancel` from the client aborts its call: the stream is reset (so the remote handler
+ *   is told) and the client gets `cancel` back.
+ * When the connection closes, its handlers are removed and its calls aborted.
+ */
+import { lpStream } from '@libp2p/utils'
+import { checkProtocol, parsePeerId } from '../../core/parse.js'
+import { doOpenStream } from '../../core/streams.js'
+import { toDaemonError } from '../../errors.js'
+import { PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse } from '../../proto/p2pd.js'
+import { okResponse, peerBytes } from './responses.js'
+import type { Reply, RequestContext, Session } from './session.js'
+import type { CallUnaryRequest, CallUnaryResponse } from '../../proto/p2pd.js'
+import type { HandlerTarget } from '../../streams/handlers.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+/** hivemind call IDs are UUIDs; anything else is dropped, as the fork does. */
+const CALL_ID_BYTES = 16
+
+/** How long an inbound caller may take to send its request. */
+const INBOUND_REQUEST_TIMEOUT_MS = 60_000
+
+class CallCancelledError extends Error {
+  constructor () {
+    super('call cancelled by the client')
+    this.name = 'AbortError'
+  }
+}
+
+/** An inbound call waiting for the client's answer. */
+interface Waiter {
+  stream: Stream
+  maxMessageSize: number
+  forget: () => void
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+/** One upgraded control connection. */
+export class PersistentConnection {
+  private readonly calls = new Map<string, AbortController>()
+  private readonly waiters = new Map<string, Waiter>()
+  readonly target: HandlerTarget
+
+  constructor (private readonly session: Session) {
+    this.target = {
+      key: `unary:${session.id}`,
+      kind: 'unary',
+      address: `persistent connection ${session.id}`,
+      deliver: async (stream, connection) => { void this.serveInbound(stream, connection) }
+    }
+  }
+
+  private get ctx (): Session['ctx'] { return this.session.ctx }
+  private get maxMessageSize (): number { return this.session.plane.maxMessageSize }
+
+  /** Reads requests until the client goes away, then cleans up. */
+  async run (): Promise<void> {
+    const { session } = this
+    session.plane.persistentOpened()
+    try {
+      while (!session.closed) {
+        const bytes = await session.read()
+        if (bytes === undefined) break
+        let msg: PCRequest
+        try {
+          msg = PCRequest.decode(bytes)
+        } catch (err: any) {
+          this.ctx.log.debug({ err: err.message }, 'p2pd: malformed persistent connection message dropped')
+          continue
+        }
+        if (msg.callId?.byteLength !== CALL_ID_BYTES) continue
+        void this.handle(msg.callId, msg)
+      }
+    } catch (err: any) {
+      this.ctx.log.debug({ err: err.message, session: session.id }, 'p2pd: persistent connection ended')
+    } finally {
+      await this.close()
+      session.plane.persistentClosed()
+    }
+  }
+
+  private async close (): Promise<void> {
+    for (const ac of this.calls.values()) ac.abort(new CallCancelledError())
+    for (const w of [...this.waiters.values()]) { w.forget(); w.stream.abort(new Error('the handler\'s persistent connection closed')) }
+    await this.ctx.handlers.removeTarget(this.target.key).catch(() => {})
+    this.session.end()
+  }
+
+  private async reply (res: PCResponse): Promise<void> {
+    try {
+      await this.session.send(PCResponse.encode(res))
+    } catch {
+      // the client is gone; run() cleans up
+    }
+  }
+
+  private async handle (callId: Uint8Array, msg: PCRequest): Promise<void> {
+    try {
+      if (msg.addUnaryHandler !== undefined) {
+        const proto = checkProtocol(msg.addUnaryHandler.proto)
+        await this.ctx.handlers.add([proto], this.target, msg.addUnaryHandler.balanced === true ? 'balanced' : 'exclusive')
+        await this.reply({ callId })
+      } else if (msg.removeUnaryHandler !== undefined) {
+        await this.ctx.handlers.remove([checkProtocol(msg.removeUnaryHandler.proto)], this.target.key)
+        await this.reply({ callId })
+      } else if (msg.callUnary !== undefined) {
+        await this.call(callId, msg.callUnary)
+      } else if (msg.unaryResponse !== undefined) {
+        await this.answer(callId, msg.unaryResponse)
+      } else if (msg.cancel !== undefined) {
+        this.calls.get(hex(callId))?.abort(new CallCancelledError())
+      }
+    } catch (err) {
+      await this.reply({ callId, daemonError: { message: toDaemonError(err).message } })
+    }
+  }
+
+  /** Caller side of a unary call. */
+  private async call (callId: Uint8Array, req: CallUnaryRequest): Promise<void> {
+    const id = hex(callId)
+    const ac = new AbortController()
+    this.calls.set(id, ac)
+    let stream: Stream | undefined
+    try {
+      const peer = parsePeerId(req.peer ?? new Uint8Array(0))
+      const proto = checkProtocol(req.proto)
+      const signal = AbortSignal.any([ac.signal, this.session.signal])
+      stream = (await doOpenStream(this.ctx, peer, [proto], { signal })).stream
+      const lp = lpStream(stream, { maxDataLength: this.maxMessageSize })
+      await lp.write(PCRequest.encode({ callId, callUnary: { peer: req.peer, proto, data: req.data ?? new Uint8Array(0) } }), { signal })
+      const answer = PCRequest.decode(await lp.read({ signal }))
+      await stream.close({ signal: AbortSignal.timeout(5_000) }).catch(() => { stream?.abort(new Error('close timed out')) })
+      const response: CallUnaryResponse = answer.unaryResponse ?? { error: new TextEncoder().encode('the remote answered without a unaryResponse') }
+      await this.reply({ callId, callUnaryResponse: response })
+    } catch (err) {
+      if (ac.signal.aborted) {
+        stream?.abort(new CallCancelledError())
+        await this.reply({ callId, cancel: {} })
+      } else {
+        stream?.abort(err as Error)
+        throw err
+      }
+    } finally {
+      this.calls.delete(id)
+    }
+  }
+
+  /** The client's answer to an inbound call: written back to the caller verbatim. */
+  private async answer (callId: Uint8Array, response: CallUnaryResponse): Promise<void> {
+    const w = this.waiters.get(hex(callId))
+    if (w === undefined) return // cancelled meanwhile, or unknown: ignored as the fork does
+    w.forget()
+    const lp = lpStream(w.stream, { maxDataLength: w.maxMessageSize })
+    try {
+      await lp.write(PCRequest.encode({ callId, unaryResponse: response }), { signal: AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS) })
+      await w.stream.close({ signal: AbortSignal.timeout(5_000) })
+    } catch (err: any) {
+      w.stream.abort(err)
+    }
+  }
+
+  /** Handler side: one inbound stream carrying one call. */
+  private async serveInbound (stream: Stream, connection: Connection): Promise<void> {
+    let callId: Uint8Array | undefined
+    try {
+      const lp = lpStream(stream, { maxDataLength: this.maxMessageSize })
+      const msg = PCRequest.decode(await lp.read({ signal: AbortSignal.any([this.session.signal, AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS)]) }))
+      if (msg.callUnary === undefined || msg.callId?.byteLength !== CALL_ID_BYTES) throw new Error('expected a callUnary request')
+      callId = msg.callId
+      const s = lp.unwrap()
+      const id = hex(callId)
+      const onGone = (): void => {
+        if (this.waiters.get(id)?.stream !== s) return
+        this.waiters.get(id)?.forget()
+        s.abort(new CallCancelledError())
+        void this.reply({ callId, cancel: {} })
+      }
+      const forget = (): void => {
+        this.waiters.delete(id)
+        s.removeEventListener('remoteCloseWrite', onGone)
+        s.removeEventListener('close', onGone)
+      }
+      this.waiters.set(id, { stream: s, maxMessageSize: this.maxMessageSize, forget })
+      // the caller keeps its write side open until it has the answer: EOF or reset means it gave up
+      s.addEventListener('remoteCloseWrite', onGone)
+      s.addEventListener('close', onGone)
+      // the handler learns who is calling from the connection, never from the caller's claim
+      await this.reply({ callId, requestHandling: { ...msg.callUnary, peer: peerBytes(connection.remotePeer) } })
+    } catch (err: any) {
+      this.ctx.log.debug({ err: err.message }, 'p2pd: inbound unary call failed')
+      stream.abort(err)
+    }
+  }
+}
+
+/** PERSISTENT_CONN_UPGRADE: reply OK, then the connection speaks the persistent protocol. */
+export async function persistentConnUpgrade (rc: RequestContext): Promise<Reply> {
+  await rc.session.respond(okResponse())
+  void new PersistentConnection(rc.session).run()
+  return 'taken'
+}

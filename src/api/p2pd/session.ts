@@ -1,0 +1,105 @@
+/**
+ * One control connection of the p2pd plane and what a request handler works with. The
+ * session owns its socket: whoever ends the request loop (the server, or a handler that
+ * took the connection over) ends the socket through it.
+ */
+import { Response } from '../../proto/p2pd.js'
+import { readDelimited, writeDelimited } from './framing.js'
+import { timeoutMs } from './responses.js'
+import type { CoreContext } from '../../core/context.js'
+import type { Request } from '../../proto/p2pd.js'
+import type { Socket } from 'node:net'
+
+/** State shared by every session of one p2pd plane. */
+export interface PlaneState {
+  ctx: CoreContext
+  /** Largest accepted control message (`-persistentConnMaxMsgSize`, 4 MiB by default). */
+  maxMessageSize: number
+  /** Open sessions, closed when the plane closes. */
+  sessions: Set<Session>
+  /** Aborts when the plane closes. */
+  signal: AbortSignal
+  /** Hooks of the hivemind persistent connections (idle-timeout accounting). */
+  persistentOpened: () => void
+  persistentClosed: () => void
+}
+
+let nextSessionId = 1
+
+/** A control connection. */
+export class Session {
+  readonly id: string
+  private readonly controller = new AbortController()
+
+  constructor (readonly socket: Socket, readonly plane: PlaneState) {
+    this.id = `c${nextSessionId++}`
+    socket.once('close', () => { this.controller.abort(new Error('control connection closed')) })
+    // errors (ECONNRESET, EPIPE) surface through reads and writes; never as an uncaught event
+    socket.on('error', () => {})
+  }
+
+  get ctx (): CoreContext {
+    return this.plane.ctx
+  }
+
+  /** Aborts when the control connection closes (the client went away) or the plane closes. */
+  get signal (): AbortSignal {
+    return AbortSignal.any([this.controller.signal, this.plane.signal])
+  }
+
+  get closed (): boolean {
+    return this.controller.signal.aborted || this.socket.destroyed
+  }
+
+  /** Reads one varint-delimited message; `undefined` at a clean EOF. */
+  async read (signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    return await readDelimited(this.socket, { maxMessageSize: this.plane.maxMessageSize, signal })
+  }
+
+  /** Writes one varint-delimited message, waiting for drain when the client reads slowly. */
+  async send (bytes: Uint8Array): Promise<void> {
+    await writeDelimited(this.socket, bytes, { signal: this.plane.signal })
+  }
+
+  /** Writes one `Response`. */
+  async respond (res: Partial<Response>): Promise<void> {
+    await this.send(Response.encode(res))
+  }
+
+  /** Ends the connection gracefully: queued bytes are flushed first. */
+  end (): void {
+    if (this.socket.destroyed) return
+    this.socket.destroySoon()
+  }
+
+  /** Tears the connection down at once. */
+  destroy (): void {
+    this.socket.destroy()
+  }
+}
+
+/** What a request handler gets besides the request. */
+export interface RequestContext {
+  session: Session
+  ctx: CoreContext
+  /** The request's timeout in ms (its `timeout` field, or 60 s). */
+  timeoutMs: number
+  /** Aborts after `timeoutMs` or when the client goes away. */
+  signal: AbortSignal
+}
+
+/** Builds the context of one request; `seconds` is the request's `timeout` field, if any. */
+export function requestContext (session: Session, seconds?: bigint | number): RequestContext {
+  const ms = timeoutMs(seconds)
+  return { session, ctx: session.ctx, timeoutMs: ms, signal: AbortSignal.any([session.signal, AbortSignal.timeout(ms)]) }
+}
+
+/**
+ * What a handler returns: a response for the server to write; `'done'` when the handler
+ * wrote everything itself and the connection takes the next request; `'taken'` when the
+ * connection now belongs to the handler (a stream, a feed, a persistent connection).
+ */
+export type Reply = Partial<Response> | 'done' | 'taken'
+
+/** A request handler. */
+export type Handler = (rc: RequestContext, req: Request) => Promise<Reply>

@@ -1,0 +1,125 @@
+/**
+ * Helpers of the p2pd integration tests: spawn the real `bin/libp2pd.js` (build first with
+ * `npm run build`) on loopback, parse its banner, and talk raw varint-delimited protobuf
+ * to its control endpoint.
+ */
+import { spawn } from 'node:child_process'
+import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { createClient } from '@libp2p/daemon-client'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { readDelimited, writeDelimited } from '../../src/api/p2pd/framing.ts'
+import { Request, Response } from '../../src/proto/p2pd.ts'
+import type { DaemonClient } from '@libp2p/daemon-client'
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { ChildProcess } from 'node:child_process'
+import type { Socket } from 'node:net'
+
+const BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
+
+/** A running daemon process. */
+export interface TestDaemon {
+  proc: ChildProcess
+  control: Multiaddr
+  port: number
+  peerId: PeerId
+  addrs: Multiaddr[]
+  client: DaemonClient
+  stderr: () => string
+  stop: () => Promise<void>
+}
+
+/** Spawns `libp2pd` with p2pd flags on 127.0.0.1 and waits for its banner (20 s). */
+export async function spawnDaemon (extra: string[] = []): Promise<TestDaemon> {
+  const args = ['-listen=/ip4/127.0.0.1/tcp/0', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-httpListen=', '-logLevel=warn', ...extra]
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  const banner = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`no banner within 20 s; stderr: ${err}`)) }, 20_000)
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      // the banner is complete once the address list is followed by a newline-terminated line
+      if (/Peer Addrs:\n(.+\n)+/.test(out)) { clearTimeout(timer); setTimeout(() => { resolve(out) }, 50) }
+    })
+    proc.once('exit', code => { clearTimeout(timer); reject(new Error(`daemon exited with ${String(code)}: ${err}`)) })
+  })
+  const control = multiaddr(/Control socket: (\S+)/.exec(banner)?.[1] ?? '')
+  const peerId = peerIdFromString(/Peer ID: (\S+)/.exec(banner)?.[1] ?? '')
+  const addrs = banner.split('Peer Addrs:\n')[1].split('\n').filter(l => l.startsWith('/')).map(l => multiaddr(l))
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise<void>(resolve => proc.once('exit', () => { resolve() }))
+    proc.kill('SIGTERM')
+    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(t)
+  }
+  return { proc, control, port: Number(control.getComponents()[1].value), peerId, addrs, client: createClient(control), stderr: () => err, stop }
+}
+
+/** A raw control connection (paused, so the framing reader owns it). */
+export async function rawConnect (d: TestDaemon): Promise<Socket> {
+  const s = connect({ host: '127.0.0.1', port: d.port, allowHalfOpen: true })
+  await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
+  s.on('error', () => {})
+  return s
+}
+
+/** Writes one request. */
+export async function send (s: Socket, req: Partial<Request>): Promise<void> {
+  await writeDelimited(s, Request.encode(req))
+}
+
+/** Reads one varint-delimited message (10 s by default). */
+export async function readMsg (s: Socket, timeout = 10_000): Promise<Uint8Array> {
+  const bytes = await readDelimited(s, { timeout })
+  if (bytes === undefined) throw new Error('EOF instead of a message')
+  return bytes
+}
+
+/** Reads one `Response`. */
+export async function readResponse (s: Socket, timeout = 10_000): Promise<Response> {
+  return Response.decode(await readMsg(s, timeout))
+}
+
+/** One request on a fresh connection; returns the response and closes. */
+export async function roundTrip (d: TestDaemon, req: Partial<Request>): Promise<Response> {
+  const s = await rawConnect(d)
+  try {
+    await send(s, req)
+    return await readResponse(s)
+  } finally {
+    s.destroy()
+  }
+}
+
+/** Resolves true once the socket is closed by the other side (or false after `ms`). */
+export async function closedWithin (s: Socket, ms: number): Promise<boolean> {
+  if (s.destroyed || s.readableEnded) return true
+  s.resume()
+  return await new Promise(resolve => {
+    const t = setTimeout(() => { resolve(false) }, ms)
+    const done = (): void => { clearTimeout(t); resolve(true) }
+    s.once('end', done)
+    s.once('close', done)
+  })
+}
+
+/** Polls `fn` until it returns true, every 100 ms, for at most `ms`. */
+export async function waitFor (fn: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await fn()) return
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Connects two daemons (a dials b) through the daemon client. */
+export async function connectPair (a: TestDaemon, b: TestDaemon): Promise<void> {
+  await a.client.connect(b.peerId, b.addrs)
+}

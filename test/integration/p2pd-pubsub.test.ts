@@ -1,0 +1,83 @@
+// Pubsub over the p2pd plane: two `-pubsub` libp2pd processes on loopback, driven by
+// @libp2p/daemon-client (publish, subscribe, getTopics, getSubscribers), plus the feed
+// ending (unsubscribe) when the client closes its connection.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
+import { Request, Response } from '../../src/proto/p2pd.ts'
+import { roundTrip, spawnDaemon, waitFor } from './p2pd-helpers.ts'
+import type { TestDaemon } from './p2pd-helpers.ts'
+
+for (const router of ['gossipsub', 'floodsub']) {
+  describe(`p2pd pubsub (${router})`, () => {
+    let a: TestDaemon
+    let b: TestDaemon
+
+    before(async () => {
+      [a, b] = await Promise.all([spawnDaemon(['-pubsub', `-pubsubRouter=${router}`]), spawnDaemon(['-pubsub', `-pubsubRouter=${router}`])])
+      await a.client.connect(b.peerId, b.addrs)
+    })
+    after(async () => {
+      await Promise.all([a?.stop(), b?.stop()])
+    })
+
+    // @chainsafe/libp2p-gossipsub 14 is written for @libp2p/interface 2 streams and does not
+    // exchange subscriptions over libp2p 3 (the host's concern, not this plane's): run it, report it
+    const todo = router === 'gossipsub' ? 'gossipsub 14 does not work over libp2p 3 streams' : undefined
+    it('subscribe on b, publish on a: b gets the message with from, seqno and topic', { todo }, async () => {
+      const topic = `t-${router}`
+      const sub = await b.client.pubsub.subscribe(topic)
+      // a must learn that b subscribed before publishing reaches b
+      await waitFor(async () => (await a.client.pubsub.getSubscribers(topic)).some(p => p.equals(b.peerId)), 10_000, 'a to see b subscribed')
+      assert.deepEqual(await b.client.pubsub.getTopics(), [topic])
+
+      const data = new TextEncoder().encode(`hello ${router}`)
+      await a.client.pubsub.publish(topic, data)
+      const it = sub.messages()[Symbol.asyncIterator]()
+      const first = await Promise.race([
+        it.next(),
+        new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error('no message within 10 s')) }, 10_000))
+      ])
+      const msg = first.value
+      assert.equal(Buffer.from(msg.data ?? []).toString(), `hello ${router}`)
+      assert.deepEqual(msg.topicIDs, [topic])
+      assert.ok(peerIdFromMultihash(Digest.decode(msg.from ?? new Uint8Array())).equals(a.peerId))
+      assert.equal(msg.seqno?.byteLength, 8)
+
+      // closing the feed connection unsubscribes
+      await sub.cancel()
+      await waitFor(async () => (await b.client.pubsub.getTopics()).length === 0, 5000, 'b to unsubscribe')
+      await waitFor(async () => !(await a.client.pubsub.getSubscribers(topic)).some(p => p.equals(b.peerId)), 10_000, 'a to see b leave')
+    })
+
+    it('two subscriptions to one topic: closing one keeps the other', async () => {
+      const topic = `shared-${router}`
+      const s1 = await b.client.pubsub.subscribe(topic)
+      const s2 = await b.client.pubsub.subscribe(topic)
+      await s1.cancel()
+      await new Promise(resolve => setTimeout(resolve, 300))
+      assert.deepEqual(await b.client.pubsub.getTopics(), [topic])
+      await s2.cancel()
+      await waitFor(async () => (await b.client.pubsub.getTopics()).length === 0, 5000, 'b to leave the topic')
+    })
+
+    it('LIST_PEERS needs a topic; PUBLISH with empty data is accepted', async () => {
+      const r1 = await roundTrip(a, { type: Request.Type.PUBSUB, pubsub: { type: 'LIST_PEERS' as any } })
+      assert.equal(r1.type, Response.Type.ERROR)
+      const r2 = await roundTrip(a, { type: Request.Type.PUBSUB, pubsub: { type: 'PUBLISH' as any, topic: 'x' } })
+      assert.equal(r2.type, Response.Type.OK)
+    })
+  })
+}
+
+describe('p2pd pubsub disabled', () => {
+  it('answers ERROR "PubSub not enabled"', async () => {
+    const d = await spawnDaemon()
+    try {
+      await assert.rejects(d.client.pubsub.getTopics(), /PubSub not enabled/)
+    } finally {
+      await d.stop()
+    }
+  })
+})

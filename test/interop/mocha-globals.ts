@@ -34,10 +34,17 @@ interface MochaContext {
 /** Thrown by `this.skip()`; never escapes a test. */
 class PendingSignal extends Error {}
 
+/** Which of the suite's tests a scope registers, by mocha full title below the scope. */
+export interface TitleFilter {
+  /** Only tests whose title matches are registered (mocha `--grep`). */
+  include?: RegExp
+  /** Tests whose title matches are not registered (mocha `--grep --invert`). */
+  exclude?: RegExp
+}
+
 interface Scope {
   tally: Tally
-  /** Tests whose mocha full title (below the scope) matches are not registered (mocha `--grep --invert`). */
-  exclude?: RegExp
+  filter: TitleFilter
 }
 
 /** One `describe` being collected; hooks of a suite without tests never run, as in mocha. */
@@ -118,7 +125,8 @@ function suite (title: string, fn: () => void, skip: boolean): void {
 
 function test (title: string, fn: MochaFn | undefined, skip: boolean): void {
   const scope = currentScope()
-  if (scope?.exclude?.test(grepTitle(title)) === true) return
+  const grep = grepTitle(title)
+  if (scope?.filter.include?.test(grep) === false || scope?.filter.exclude?.test(grep) === true) return
   const tally = scope?.tally
   const name = reportTitle(title)
   for (const f of frames) f.tests++
@@ -166,14 +174,15 @@ function hook (kind: 'before' | 'after' | 'beforeEach' | 'afterEach', fn: MochaF
 
 /**
  * Registers a `describe` whose tests are counted in a fresh tally, returned to the caller;
- * read it after the suite has run. Its hooks (registered by `fn` with node:test's own
+ * read it after the suite has run. Its top-level describes run `concurrency` at a time (each
+ * has its own daemons, so they are independent); inside them, everything is sequential. Its hooks (registered by `fn` with node:test's own
  * `before`/`after`) run as for any describe.
  */
-export function tallyScope (title: string, options: { timeoutMs: number, exclude?: RegExp }, fn: () => void): Tally {
+export function tallyScope (title: string, options: { timeoutMs: number, concurrency: number, filter?: TitleFilter }, fn: () => void): Tally {
   const tally: Tally = { registered: 0, passed: 0, failed: 0, skipped: 0, failures: [] }
   // `fn` must register everything synchronously: the scope and describe stacks are global
-  nodeTest.describe(title, { concurrency: 1, timeout: options.timeoutMs }, () => {
-    scopes.push({ tally, exclude: options.exclude })
+  nodeTest.describe(title, { concurrency: options.concurrency, timeout: options.timeoutMs }, () => {
+    scopes.push({ tally, filter: options.filter ?? {} })
     const outer = frames
     frames = [{ title, tests: 0 }]
     try { fn() } finally { frames = outer; scopes.pop() }

@@ -19,7 +19,7 @@ export interface Pairing {
   js: Implementation
   /**
    * Test titles to leave out because another pairing already runs them with the same
-   * implementations (mocha `--grep --invert`, applied by the runner).
+   * implementations (mocha `--grep --invert`, applied by run-pairing.ts).
    */
   exclude?: RegExp
 }
@@ -29,10 +29,10 @@ const ALL_JS = /js (sender|peer) to js (listener|peer)|^js to js over relay js/
 
 /** Every pairing, in the order they run. */
 export const PAIRINGS: readonly Pairing[] = [
-  { name: 'reference', title: 'reference ⇄ reference (harness control)', go: 'reference', js: 'reference' },
-  { name: 'libp2pd', title: 'libp2pd ⇄ libp2pd', go: 'libp2pd', js: 'libp2pd' },
-  // the all-js tests of this casting are reference ⇄ reference: the control pairing has them
-  { name: 'mixed', title: 'libp2pd ⇄ reference', go: 'libp2pd', js: 'reference', exclude: ALL_JS }
+  { name: 'reference-reference', title: 'reference ⇄ reference (harness control)', go: 'reference', js: 'reference' },
+  { name: 'libp2pd-libp2pd', title: 'libp2pd ⇄ libp2pd', go: 'libp2pd', js: 'libp2pd' },
+  // the all-js tests of this casting are reference ⇄ reference: the control pairing runs them
+  { name: 'libp2pd-reference', title: 'libp2pd ⇄ reference', go: 'libp2pd', js: 'reference', exclude: ALL_JS }
 ]
 
 /**

@@ -97,17 +97,20 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       }
       if (!ok) stream.pause()
     }
-    const onSocketDrain = (): void => { if (!streamClosed) stream.resume() }
+    // a closed stream may still hold paused data in its read buffer: keep resuming until 'end'
+    const onSocketDrain = (): void => { if (stream.readStatus === 'paused') stream.resume() }
     const onStreamEnd = (): void => {
       // every byte the remote sent has been handed to the socket: end our write side
       if (!socket.destroyed && !socket.writableEnded) socket.end()
+      if (streamClosed && !socket.destroyed && socket.readableEnded) socket.destroySoon()
     }
     const onStreamClose = (evt: Event & { error?: Error }): void => {
       streamClosed = true
       if (evt.error != null) {
         error ??= evt.error
         socket.destroy()
-      } else if (!socket.destroyed) {
+      } else if (!socket.destroyed && stream.readableEnded) {
+        // (if not readableEnded, paused data is still buffered: onStreamEnd ends the socket)
         if (!socket.writableEnded) socket.end()
         // both sides closed their write sides; the socket closes once the program closes
         if (socket.readableEnded) socket.destroySoon()

@@ -7,15 +7,17 @@
  */
 import { readFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
-import { ConfigError, configFromOptions } from '../config/index.js'
+import { ConfigError, OPTIONS_BY_NAME, configFromOptions } from '../config/index.js'
 import { optionsFromJsonConfig } from '../config/json-config.js'
 import { createDaemon, createLogger } from '../daemon.js'
+import { connectBootstrapPeers } from '../host/bootstrap.js'
 import { VERSION } from '../host/version.js'
 import { banner } from './banner.js'
 import { diagnostics } from './diagnostics.js'
 import { FlagError, parseFlags } from './flags.js'
 import { usage } from './usage.js'
 import type { OptionValues } from '../config/index.js'
+import type { Daemon } from '../daemon.js'
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const
 
@@ -46,6 +48,28 @@ async function loadOptions (argv: string[]): Promise<Partial<OptionValues> | num
 
 /** Runs the daemon process; resolves with the exit code once it has stopped. */
 export async function main (argv: string[]): Promise<number> {
+  // Signals are caught from the first moment: Node would otherwise open the inspector on
+  // SIGUSR1, and a SIGTERM during start-up would skip the socket cleanup.
+  let daemon: Daemon | undefined
+  const dump = (): void => {
+    if (daemon === undefined) { process.stderr.write('{"starting":true}\n'); return }
+    diagnostics(daemon).then(d => { process.stderr.write(JSON.stringify(d) + '\n') }, () => {})
+  }
+  process.on('SIGUSR1', dump)
+  let signalled: keyof typeof SIGNALS | undefined
+  const stopSignal = new Promise<keyof typeof SIGNALS>(resolve => {
+    for (const s of Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>) {
+      process.once(s, () => { signalled ??= s; resolve(s) })
+    }
+  })
+  try {
+    return await runDaemon(argv, stopSignal, d => { daemon = d }, () => signalled)
+  } finally {
+    process.off('SIGUSR1', dump)
+  }
+}
+
+async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNALS>, started: (d: Daemon) => void, signalled: () => keyof typeof SIGNALS | undefined): Promise<number> {
   let options: Partial<OptionValues>
   try {
     const loaded = await loadOptions(argv)
@@ -66,9 +90,14 @@ export async function main (argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`)
     return 2
   }
+  for (const name of ['relayActive', 'relayHop', 'relayHopLimit', 'pprof', 'pprofPort', 'quic', 'relayBufferSize']) {
+    if (options[name] !== undefined && options[name] !== OPTIONS_BY_NAME.get(name)?.default) {
+      process.stderr.write(`libp2pd: -${name} is accepted for compatibility and has no effect (see --help)\n`)
+    }
+  }
 
   const log = createLogger(config.logLevel)
-  let daemon
+  let daemon: Daemon
   try {
     daemon = await createDaemon(config, { logger: log })
   } catch (err: any) {
@@ -76,26 +105,41 @@ export async function main (argv: string[]): Promise<number> {
     log.flush()
     return 1
   }
+  started(daemon)
+  const shutdown = async (signal: keyof typeof SIGNALS): Promise<number> => {
+    log.info({ signal }, 'shutting down')
+    // a second signal, or a shutdown that takes too long, exits at once
+    const force = setTimeout(() => { process.exit(128 + SIGNALS[signal]) }, 10_000)
+    force.unref()
+    for (const s of Object.keys(SIGNALS)) process.once(s, () => { process.exit(128 + SIGNALS[signal]) })
+    await daemon.stop()
+    return 128 + SIGNALS[signal]
+  }
 
-  if (!config.quiet) process.stdout.write(banner(daemon))
-  log.info({ peerId: daemon.context.node.peerId.toString(), control: daemon.controlAddress, http: daemon.httpAddress }, 'daemon started')
+  let bootstrapped: string[] = []
+  if (config.bootstrap.enabled) {
+    const abort = new AbortController()
+    void stopSignal.then(() => { abort.abort() })
+    try {
+      const result = await connectBootstrapPeers(daemon.context.node, config.bootstrap.peers, { signal: abort.signal })
+      bootstrapped = result.connected
+      log.info({ connected: result.connected, failed: result.failed }, 'bootstrap done')
+    } catch (err: any) {
+      const early = signalled()
+      if (early !== undefined) return await shutdown(early)
+      process.stderr.write(`libp2pd: cannot start: ${err.message}\n`)
+      await daemon.stop()
+      return 1
+    }
+  }
+  const early = signalled()
+  if (early !== undefined) return await shutdown(early)
 
-  const dump = (): void => { process.stderr.write(JSON.stringify(diagnostics(daemon)) + '\n') }
-  process.on('SIGUSR1', dump)
+  if (!config.quiet) process.stdout.write(banner(daemon, bootstrapped))
+  log.info({ peerId: daemon.context.node.peerId.toString(), control: daemon.controlAddress, http: daemon.httpAddress, metrics: daemon.metricsAddress }, 'daemon started')
 
-  const signal = await new Promise<keyof typeof SIGNALS>(resolve => {
-    for (const s of Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>) process.once(s, () => { resolve(s) })
-  })
-  log.info({ signal }, 'shutting down')
-  // a second signal, or a shutdown that takes too long, exits at once
-  const force = setTimeout(() => { process.exit(128 + SIGNALS[signal]) }, 10_000)
-  force.unref()
-  for (const s of Object.keys(SIGNALS)) process.once(s, () => { process.exit(128 + SIGNALS[signal]) })
-  await daemon.stop()
-  process.off('SIGUSR1', dump)
-  return 128 + SIGNALS[signal]
+  return await shutdown(await stopSignal)
 }
-
 /** Entry point used by the bin shim. */
 export function run (): void {
   main(process.argv.slice(2)).then(code => {

@@ -26,10 +26,11 @@ import { buildPubsub } from './pubsub.js'
 import { loadPrivateKey, loadPsk } from './identity.js'
 import { openDatastore } from './datastore.js'
 import { AGENT_VERSION } from './version.js'
+import { connectionManagerInit, watchConnectionCount } from './connmgr.js'
+import { ensureGlobalWebSocket } from './websocket-global.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
-
 
 export { VERSION, AGENT_VERSION, PROTOCOL_VERSION } from './version.js'
 
@@ -43,6 +44,15 @@ export interface HostHandle {
   close(): Promise<void>
 }
 
+/** A host setting that cannot work (reported like a bad config). */
+export class HostConfigError extends Error {
+  readonly code = 'ERR_BAD_HOST_CONFIG'
+  constructor (message: string) {
+    super(message)
+    this.name = 'HostConfigError'
+  }
+}
+
 /** Per-connection stream cap of the muxers. */
 export const MAX_STREAMS_PER_CONNECTION = 20_000
 
@@ -51,11 +61,20 @@ export const DEFAULT_HOST_ADDRS = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/qui
 
 /** Builds (but does not start) the libp2p node described by `config`. */
 export async function createHost (config: DaemonConfig, options: { privateKey?: PrivateKey } = {}): Promise<HostHandle> {
+  ensureGlobalWebSocket()
   const privateKey = options.privateKey ?? (config.identityFile !== '' ? await loadPrivateKey(config.identityFile) : undefined)
   const datastore: Datastore | undefined = config.datastoreDir !== '' ? await openDatastore(config.datastoreDir) : undefined
   const psk = config.pskFile !== '' ? await loadPsk(config.pskFile) : undefined
 
-  const listen = config.noListenAddrs ? [] : (config.hostAddrs.length > 0 ? [...config.hostAddrs] : [...DEFAULT_HOST_ADDRS])
+  let listen = config.noListenAddrs ? [] : (config.hostAddrs.length > 0 ? [...config.hostAddrs] : [...DEFAULT_HOST_ADDRS])
+  if (psk !== undefined) {
+    // QUIC brings its own encryption and cannot carry a pre-shared-key private network
+    const quicAddrs = listen.filter(a => a.includes('/quic'))
+    if (config.hostAddrs.length > 0 && quicAddrs.length > 0) {
+      throw new HostConfigError(`-psk cannot be used with QUIC listen addresses (${quicAddrs.join(', ')}): QUIC has its own encryption`)
+    }
+    listen = listen.filter(a => !a.includes('/quic'))
+  }
   // js-libp2p makes relay reservations for `/p2p-circuit` listen addresses
   if (config.relay.autoRelay || config.noListenAddrs) {
     for (const relay of config.relay.trustedRelays) listen.push(`${relay}/p2p-circuit`)
@@ -70,6 +89,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
   }
   if (config.echo) services.echo = echo({ runOnLimitedConnection: true })
   if (config.autonat) services.autonat = autoNAT()
+  // without a router the gateway search just times out in the background; start never waits
   if (config.natPortMap) services.upnp = uPnPNAT()
   if (config.relay.service) {
     services.relay = circuitRelayServer({
@@ -98,7 +118,6 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     transports: [
       tcp(),
       webSockets(),
-      // QUIC brings its own encryption and cannot carry a pre-shared-key private network
       ...(psk === undefined ? [quic()] : []),
       circuitRelayTransport()
     ],
@@ -114,14 +133,17 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
       : mplex({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
     connectionProtector: psk,
     peerDiscovery,
-    connectionManager: config.connManager.enabled ? { maxConnections: config.connManager.highWater } : undefined,
+    connectionManager: connectionManagerInit(config),
     metrics: config.metricsAddr !== '' ? prometheusMetrics({ preserveExistingMetrics: true }) : undefined,
     services: services as any
   } as any)
 
+  const host = node as unknown as Host
+  const unwatch = watchConnectionCount(host, config)
   return {
-    node: node as unknown as Host,
+    node: host,
     async close () {
+      unwatch()
       await (datastore as { close?: () => Promise<void> } | undefined)?.close?.()
     }
   }

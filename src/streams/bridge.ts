@@ -32,6 +32,12 @@ export interface BridgeOptions {
   counters?: { bytesIn: number, bytesOut: number }
 }
 
+/** The largest receive window a muxer may grant (yamux `maxStreamWindowSize` default) plus a frame. */
+const MAX_PAUSED_BUFFER = (16 << 20) + (256 << 10)
+
+/** Resume reading the program's socket when the stream's send queue is below this. */
+const RESUME_BELOW = 256 << 10
+
 class StreamResetByProgramError extends Error {
   constructor (message: string) {
     super(message)
@@ -47,6 +53,10 @@ class StreamResetByProgramError extends Error {
 export async function bridgeStream (socket: Socket, stream: Stream, options: BridgeOptions = {}): Promise<BridgeResult> {
   const counters = options.counters ?? { bytesIn: 0, bytesOut: 0 }
   let error: Error | undefined
+  // While the socket is full the stream is paused and the muxer stops granting window, but
+  // the remote may still send what the current window allows (yamux: up to 16 MiB). The
+  // read buffer must hold that much, or js-libp2p resets the stream (its default is 4 MiB).
+  if (stream.maxReadBufferLength < MAX_PAUSED_BUFFER) stream.maxReadBufferLength = MAX_PAUSED_BUFFER
   let streamClosed = stream.status === 'closed' || stream.status === 'aborted' || stream.status === 'reset'
   let socketClosed = socket.destroyed
 
@@ -75,7 +85,12 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         fail(err)
       }
     }
-    const onStreamDrain = (): void => { socket.resume() }
+    // js-libp2p also emits 'drain' on a stream when the shared connection drains, even if
+    // this stream's send window is still closed; resume only once its own queue is short,
+    // or a stalled remote would let the queue grow by a chunk per spurious 'drain'.
+    const onStreamDrain = (): void => {
+      if (stream.writeBufferLength <= RESUME_BELOW) socket.resume()
+    }
     const onSocketEnd = (): void => {
       // the program shut down its write side: carry the half-close to the remote
       if (streamClosed || stream.writeStatus !== 'writable') return

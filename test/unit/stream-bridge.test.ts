@@ -1,0 +1,171 @@
+/**
+ * The stream bridge (socket ⇄ libp2p stream) between two real in-process libp2p nodes over
+ * loopback TCP, with real unix socket pairs: bulk both ways, half-close both ways, reset both
+ * ways, and backpressure into a program that stops reading.
+ */
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer, connect } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { bridgeStream } from '../../src/streams/bridge.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Socket } from 'node:net'
+
+let a: Libp2p
+let b: Libp2p
+let dir: string
+let n = 0
+const inbound: Array<(s: Stream) => void> = []
+
+const node = async (): Promise<Libp2p> => await createLibp2p({
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()]
+})
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bridge-'))
+  a = await node()
+  b = await node()
+  await b.handle('/t/1', (s) => { inbound.shift()?.(s) }, { maxInboundStreams: 100 })
+})
+
+after(async () => {
+  await a.stop()
+  await b.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** A socket pair over a unix socket: `daemonSide` (allowHalfOpen, as the daemon's) and `program`. */
+async function socketPair (): Promise<{ daemonSide: Socket, program: Socket }> {
+  const path = join(dir, `${n++}.sock`)
+  const server = createServer({ allowHalfOpen: true })
+  await new Promise<void>(resolve => server.listen(path, resolve))
+  const accepted = new Promise<Socket>(resolve => server.once('connection', resolve))
+  const program = connect({ path, allowHalfOpen: true })
+  const daemonSide = await accepted
+  server.close()
+  return { daemonSide, program }
+}
+
+/** Opens a stream A→B; returns A's stream bridged to a program socket, and B's raw stream. */
+async function open (): Promise<{ program: Socket, remote: Stream, done: ReturnType<typeof bridgeStream> }> {
+  const remoteP = new Promise<Stream>(resolve => inbound.push(resolve))
+  const stream = await a.dialProtocol(b.getMultiaddrs()[0], '/t/1')
+  const remote = await remoteP
+  const { daemonSide, program } = await socketPair()
+  return { program, remote, done: bridgeStream(daemonSide, stream) }
+}
+
+async function readAll (s: Socket | Stream): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  if ('setNoDelay' in s) {
+    // not the async iterator: it destroys the socket at EOF, which would close our write side too
+    s.on('data', (c: Buffer) => chunks.push(c))
+    await new Promise<void>((resolve, reject) => { s.once('end', resolve); s.once('error', reject) })
+  } else {
+    for await (const c of s) chunks.push(Buffer.from(c instanceof Uint8Array ? c : c.subarray()))
+  }
+  return Buffer.concat(chunks)
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+test('8 MiB each way at once, in order, then both sides close cleanly', async () => {
+  const { program, remote, done } = await open()
+  const up = randomBytes(8 << 20)
+  const down = randomBytes(8 << 20)
+  const remoteGot = readAll(remote)
+  const programGot = readAll(program)
+  program.end(up)
+  for (let i = 0; i < down.length; i += 65536) {
+    if (!remote.send(down.subarray(i, i + 65536))) await remote.onDrain()
+  }
+  await remote.close()
+  assert.equal(sha(await remoteGot), sha(up))
+  assert.equal(sha(await programGot), sha(down))
+  const result = await done
+  assert.equal(result.error, undefined)
+  assert.equal(result.bytesOut, up.length)
+  assert.equal(result.bytesIn, down.length)
+})
+
+test('half-close from the program: the remote reads EOF and still answers', async () => {
+  const { program, remote, done } = await open()
+  program.end('question')
+  const q = await readAll(remote)
+  assert.equal(q.toString(), 'question')
+  remote.send(new TextEncoder().encode('answer'))
+  await remote.close()
+  assert.equal((await readAll(program)).toString(), 'answer')
+  assert.equal((await done).error, undefined)
+})
+
+test('half-close from the remote: the program reads EOF and still answers', async () => {
+  const { program, remote, done } = await open()
+  remote.send(new TextEncoder().encode('hello'))
+  await remote.close()
+  const got = await readAll(program)
+  assert.equal(got.toString(), 'hello')
+  const reply = readAll(remote)
+  program.end('reply')
+  assert.equal((await reply).toString(), 'reply')
+  assert.equal((await done).error, undefined)
+})
+
+test('a remote reset closes the program socket promptly and reports the error', async () => {
+  const { program, remote, done } = await open()
+  // the program reads EOF (or ECONNRESET): its read side is over even though it is half-open
+  const closed = new Promise<void>(resolve => { program.on('end', resolve); program.on('error', () => { resolve() }) })
+  program.resume() // a program reading its socket
+  remote.abort(new Error('remote says no'))
+  await closed
+  const result = await done
+  assert.ok(result.error !== undefined, 'the bridge reports the reset')
+})
+
+test('the program closing while the remote still sends resets the stream', async () => {
+  const { program, remote, done } = await open()
+  const closed = new Promise<Event & { error?: Error }>(resolve => remote.addEventListener('close', resolve as any, { once: true }))
+  remote.send(new Uint8Array(1024))
+  program.destroy()
+  const evt = await closed
+  assert.ok(evt.error !== undefined, 'the remote sees a reset, not a clean close')
+  assert.ok((await done).error !== undefined)
+})
+
+test('a program that stops reading holds the remote writer back (bounded buffering)', async () => {
+  const { program, remote, done } = await open()
+  program.pause()
+  const chunk = new Uint8Array(65536)
+  let sent = 0
+  // a well-behaved writer (as the bridge on a remote daemon): wait while its queue is long
+  const deadline = Date.now() + 10_000
+  while (sent < 64 << 20 && Date.now() < deadline) {
+    remote.send(chunk)
+    sent += chunk.length
+    if (remote.writeBufferLength > 1 << 20) {
+      const t = Date.now()
+      while (remote.writeBufferLength > 1 << 20 && Date.now() - t < 500) await new Promise(resolve => setTimeout(resolve, 20))
+      if (remote.writeBufferLength > 1 << 20) break
+    }
+  }
+  assert.ok(sent < 40 << 20, `the writer was held back after ${sent >> 20} MiB`)
+  const local = (await a.getConnections()[0]?.streams.find(s => s.protocol === '/t/1' && s.direction === 'outbound'))
+  assert.ok((local?.readBufferLength ?? 0) <= 17 << 20, 'the daemon side buffers at most one receive window')
+  // nothing is lost once the program reads again
+  const got = readAll(program)
+  program.resume()
+  await remote.close()
+  program.end()
+  assert.equal((await got).length, sent)
+  assert.equal((await done).error, undefined)
+})

@@ -5,24 +5,12 @@
  */
 import { createServer } from 'node:http'
 import client from 'prom-client'
-import { parseEndpoint } from './net/endpoint.js'
+import { parseHostPort } from './net/endpoint.js'
 import type { CoreContext } from './core/context.js'
-
-/** Parses `host:port` or a `/ip4/.../tcp/...` multiaddr. */
-function parseMetricsAddr (addr: string): { host: string, port: number } {
-  if (addr.startsWith('/')) {
-    const ep = parseEndpoint(addr)
-    if (ep.kind !== 'tcp') throw new Error('-metricsAddr must be a TCP address')
-    return { host: ep.host, port: ep.port }
-  }
-  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(addr)
-  if (m == null) throw new Error(`invalid -metricsAddr "${addr}": use host:port`)
-  return { host: m[1].replace(/^\[|\]$/g, '') === '' ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) }
-}
 
 /** Starts the metrics HTTP server. */
 export async function startMetricsServer (ctx: CoreContext, addr: string): Promise<{ address: string, close: () => Promise<void> }> {
-  const { host, port } = parseMetricsAddr(addr)
+  const { host, port } = parseHostPort(addr)
   const register = client.register
   const gauge = (name: string, help: string, collect: () => number): void => {
     if (register.getSingleMetric(name) !== undefined) register.removeSingleMetric(name)

@@ -2,6 +2,8 @@
  * The daemon's configuration: one structured object built from option values (flags, a JSON
  * config, or code). Everything downstream (host, planes, bridge) reads this and nothing else.
  */
+import { multiaddr } from '@multiformats/multiaddr'
+import { parseEndpoint, parseHostPort } from '../net/endpoint.js'
 import { OPTIONS_BY_NAME, defaultOptionValues } from './options.js'
 import type { OptionValues } from './options.js'
 
@@ -73,6 +75,24 @@ export class ConfigError extends Error {
 
 const list = (s: string): string[] => s.split(',').map(x => x.trim()).filter(x => x.length > 0)
 
+/** Checks a comma-separated multiaddr list; `needPeer` requires a `/p2p/<id>` part. */
+function checkAddrs (flag: string, addrs: string[], needPeer = false): void {
+  for (const a of addrs) {
+    try {
+      const ma = multiaddr(a)
+      if (needPeer && ma.getComponents().every(c => c.name !== 'p2p')) throw new Error('it has no /p2p/<peer id>')
+    } catch (err: any) {
+      throw new ConfigError(`invalid value "${a}" for flag -${flag}: ${err.message}`)
+    }
+  }
+}
+
+/** Checks an endpoint flag (unix path length, supported forms) before anything binds. */
+function checkEndpoint (flag: string, value: string, parse: (v: string) => unknown): void {
+  if (value === '') return
+  try { parse(value) } catch (err: any) { throw new ConfigError(`invalid value "${value}" for flag -${flag}: ${err.message}`) }
+}
+
 /** Builds the structured config from option values, checking combinations. */
 export function configFromOptions (partial: Partial<OptionValues> = {}): DaemonConfig {
   const v = { ...defaultOptionValues(), ...partial }
@@ -99,6 +119,15 @@ export function configFromOptions (partial: Partial<OptionValues> = {}): DaemonC
   if (n('persistentConnMaxMsgSize') < 1024) throw new ConfigError('-persistentConnMaxMsgSize must be at least 1024')
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
   if (!levels.includes(s('logLevel'))) throw new ConfigError(`invalid value "${s('logLevel')}" for flag -logLevel: one of ${levels.join(', ')}`)
+
+  checkEndpoint('listen', s('listen'), parseEndpoint)
+  checkEndpoint('httpListen', s('httpListen'), parseEndpoint)
+  checkEndpoint('metricsAddr', s('metricsAddr'), parseHostPort)
+  checkAddrs('hostAddrs', list(s('hostAddrs')))
+  checkAddrs('announceAddrs', list(s('announceAddrs')))
+  checkAddrs('bootstrapPeers', list(s('bootstrapPeers')), true)
+  checkAddrs('trustedRelays', list(s('trustedRelays')), true)
+  if (b('autoRelay') && !b('relay')) throw new ConfigError('-autoRelay needs -relay (as in p2pd)')
 
   // p2pd precedence: -dht > -dhtClient > -dhtServer
   const dht: DhtMode = b('dht') ? 'auto' : b('dhtClient') ? 'client' : b('dhtServer') ? 'server' : 'off'

@@ -57,3 +57,19 @@ export function formatEndpoint (ep: Endpoint): string {
 export function isLoopbackHost (host: string): boolean {
   return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === '0:0:0:0:0:0:0:1'
 }
+
+/**
+ * Parses a metrics/HTTP bind address: `host:port`, `:port` (loopback), `[v6]:port` or a
+ * `/ip4|ip6/<host>/tcp/<port>` multiaddr.
+ */
+export function parseHostPort (addr: string): { host: string, port: number } {
+  if (addr.startsWith('/')) {
+    const ep = parseEndpoint(addr)
+    if (ep.kind !== 'tcp') throw Errors.invalidMultiaddr(`"${addr}" must be a TCP address`)
+    return { host: ep.host, port: ep.port }
+  }
+  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(addr)
+  if (m == null || Number(m[2]) > 65535) throw Errors.invalidMultiaddr(`invalid address "${addr}": use host:port`)
+  const host = m[1].replace(/^\[|\]$/g, '')
+  return { host: host === '' ? '127.0.0.1' : host, port: Number(m[2]) }
+}

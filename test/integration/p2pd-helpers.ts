@@ -19,6 +19,10 @@ import type { Socket } from 'node:net'
 
 const BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
 
+// every daemon a test file spawned dies with the test process, even when a hook failed
+const live = new Set<ChildProcess>()
+process.once('exit', () => { for (const p of live) p.kill('SIGKILL') })
+
 /** A running daemon process. */
 export interface TestDaemon {
   proc: ChildProcess
@@ -35,6 +39,12 @@ export interface TestDaemon {
 export async function spawnDaemon (extra: string[] = []): Promise<TestDaemon> {
   const args = ['-listen=/ip4/127.0.0.1/tcp/0', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-httpListen=', '-logLevel=warn', ...extra]
   const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(proc)
+  proc.once('exit', () => { live.delete(proc) })
+  // a forgotten daemon must not keep the test process alive
+  proc.unref()
+  ;(proc.stdout as unknown as { unref?: () => void }).unref?.()
+  ;(proc.stderr as unknown as { unref?: () => void }).unref?.()
   let out = ''
   let err = ''
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString() })
@@ -42,8 +52,8 @@ export async function spawnDaemon (extra: string[] = []): Promise<TestDaemon> {
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`no banner within 20 s; stderr: ${err}`)) }, 20_000)
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      // the banner is complete once the address list is followed by a newline-terminated line
-      if (/Peer Addrs:\n(.+\n)+/.test(out)) { clearTimeout(timer); setTimeout(() => { resolve(out) }, 50) }
+      // the address list (possibly empty) follows 'Peer Addrs:' in the same write
+      if (out.includes('Peer Addrs:\n')) { clearTimeout(timer); setTimeout(() => { resolve(out) }, 100) }
     })
     proc.once('exit', code => { clearTimeout(timer); reject(new Error(`daemon exited with ${String(code)}: ${err}`)) })
   })

@@ -14,6 +14,10 @@ export async function diagnostics (daemon: Daemon): Promise<Record<string, unkno
     time: new Date().toISOString(),
     peerId: node.peerId.toString(),
     addrs: node.getMultiaddrs().map(String),
+    control: daemon.controlAddress,
+    http: daemon.httpAddress,
+    metrics: daemon.metricsAddress,
+    socketDir: daemon.context.socketDir.path,
     connections: node.getConnections().map(c => {
       const peer = byPeer.get(c.remotePeer.toString())
       const agent = peer?.metadata.get('AgentVersion')

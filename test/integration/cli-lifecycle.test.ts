@@ -1,0 +1,93 @@
+/**
+ * The daemon as a process: banner with real endpoints, SIGUSR1 diagnostics, Prometheus
+ * metrics, exit codes on signals with every socket file removed, stale sockets replaced
+ * and live ones never stolen.
+ */
+import assert from 'node:assert/strict'
+import { existsSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+import { runToExit, startDaemon, tempDir } from './cli-harness.js'
+
+describe('daemon lifecycle', { concurrency: true }, () => {
+  it('prints the p2pd banner with bound addresses, serves metrics, dumps diagnostics, and SIGTERM exits 143 removing its sockets', async () => {
+    const dir = tempDir()
+    const d = await startDaemon([
+      `-listen=/unix${dir}/control.sock`, `--httpListen=/unix${dir}/http.sock`, '-metricsAddr=127.0.0.1:0',
+      '-hostAddrs', '/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/udp/0/quic-v1,/ip4/127.0.0.1/tcp/0/ws'
+    ])
+    const lines = d.stdout().split('\n')
+    assert.equal(lines[0], `Control socket: /unix${dir}/control.sock`)
+    assert.match(lines[1], /^Peer ID: 12D3KooW\w+$/)
+    assert.equal(lines[2], 'Peer Addrs:')
+    assert.equal(d.banner.addrs.length, 3)
+    for (const a of d.banner.addrs) {
+      assert.match(a, /^\/ip4\/127\.0\.0\.1\/(tcp|udp)\/[1-9]\d*/)
+      assert.doesNotMatch(a, /\/p2p\//)
+    }
+    assert.equal(d.banner.http, `/unix${dir}/http.sock`)
+    assert.match(d.banner.metrics ?? '', /^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/)
+    // the banner is the whole of stdout; logs are JSON on stderr
+    assert.ok(d.stderr().split('\n').filter(Boolean).every(l => l.startsWith('{')), d.stderr())
+
+    for (const f of ['control.sock', 'http.sock']) {
+      const st = statSync(`${dir}/${f}`)
+      assert.ok(st.isSocket())
+      assert.equal(st.mode & 0o777, 0o600, `${f} is private`)
+    }
+
+    const diag = await d.diagnostics()
+    assert.equal(diag.peerId, d.banner.peerId)
+    assert.deepEqual(diag.connections, [])
+    assert.ok(existsSync(diag.socketDir), 'per-stream socket dir exists while running')
+    assert.equal(statSync(diag.socketDir).mode & 0o777, 0o700)
+
+    const res = await fetch(d.banner.metrics ?? '', { signal: AbortSignal.timeout(10_000) })
+    assert.equal(res.status, 200)
+    const text = await res.text()
+    assert.match(text, /^libp2pd_connections \d+$/m)
+    assert.match(text, /^libp2pd_open_streams \d+$/m)
+    assert.match(text, /^libp2p_\w+/m)
+
+    assert.equal(await d.stop('SIGTERM'), 143)
+    for (const f of ['control.sock', 'http.sock']) assert.equal(existsSync(`${dir}/${f}`), false, `${f} removed`)
+    assert.equal(existsSync(diag.socketDir), false, 'per-stream socket dir removed')
+  })
+
+  it('SIGINT exits 130 and -q prints nothing on stdout', async () => {
+    const dir = tempDir()
+    const d = await startDaemon(['-q', `-listen=/unix${dir}/c.sock`])
+    assert.equal(d.stdout(), '')
+    assert.equal(await d.stop('SIGINT'), 130)
+    assert.equal(existsSync(`${dir}/c.sock`), false)
+  })
+
+  it('replaces a stale socket, never steals a live one', async () => {
+    const dir = tempDir()
+    // a stale socket, as a crash leaves it: the process that listened on it was killed
+    const crash = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(`${dir}/c.sock`)}, () => process.kill(process.pid, 'SIGKILL'))`])
+    assert.equal(crash.signal, 'SIGKILL')
+    assert.ok(statSync(`${dir}/c.sock`).isSocket())
+    const d = await startDaemon([`-listen=/unix${dir}/c.sock`])
+    assert.equal(d.banner.control, `/unix${dir}/c.sock`)
+
+    const second = await runToExit(['-listen', `/unix${dir}/c.sock`, '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0'])
+    assert.equal(second.code, 1)
+    assert.match(second.stderr, /c\.sock is in use by a running process/)
+    // the first daemon still owns its socket and still answers
+    assert.ok(statSync(`${dir}/c.sock`).isSocket())
+    const diag = await d.diagnostics()
+    assert.equal(diag.control, `/unix${dir}/c.sock`)
+    assert.equal(await d.stop(), 143)
+  })
+
+  it('refuses a unix path longer than the OS allows, and a file that is not a socket', async () => {
+    const long = await runToExit(['-listen', `/unix/tmp/${'d'.repeat(110)}.sock`])
+    assert.equal(long.code, 2)
+    assert.match(long.stderr, /flag -listen: unix socket path is 120 bytes, more than the 107 the OS allows/)
+    const dir = tempDir()
+    const notSocket = await runToExit(['-listen', `/unix${dir}`, '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0'])
+    assert.equal(notSocket.code, 1)
+    assert.match(notSocket.stderr, /exists and is not a socket/)
+  })
+})

@@ -20,9 +20,8 @@
 import { lpStream } from '@libp2p/utils'
 import { checkProtocol, parsePeerId } from '../../core/parse.js'
 import { doOpenStream } from '../../core/streams.js'
-import { toDaemonError } from '../../errors.js'
 import { PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse } from '../../proto/p2pd.js'
-import { okResponse, peerBytes } from './responses.js'
+import { describeError, okResponse, peerBytes } from './responses.js'
 import type { Reply, RequestContext, Session } from './session.js'
 import type { CallUnaryRequest, CallUnaryResponse } from '../../proto/p2pd.js'
 import type { HandlerTarget } from '../../streams/handlers.js'
@@ -126,7 +125,7 @@ export class PersistentConnection {
         this.calls.get(hex(callId))?.abort(new CallCancelledError())
       }
     } catch (err) {
-      await this.reply({ callId, daemonError: { message: toDaemonError(err).message } })
+      await this.reply({ callId, daemonError: { message: describeError(err) } })
     }
   }
 

@@ -18,8 +18,26 @@ export function okResponse (fields: Partial<Omit<Response, 'type'>> = {}): Parti
  * parameters`, `DHT not enabled`, ...), which is what p2pd clients show to their users.
  */
 export function errorResponse (err: unknown): Partial<Response> {
-  const msg = typeof err === 'string' ? err : toDaemonError(err).message
+  const msg = typeof err === 'string' ? err : describeError(err)
   return { type: Response.Type.ERROR, error: { msg } }
+}
+
+/**
+ * The message of an error, with the messages of the attempts inside an AggregateError
+ * appended (a failed dial over several addresses, e.g. a relay's NO_RESERVATION), which
+ * programs match on and which the aggregate's own message hides.
+ */
+export function describeError (err: unknown): string {
+  const e = toDaemonError(err)
+  let msg = e.message
+  for (let c: any = e; c != null; c = c.cause) {
+    if (Array.isArray(c.errors)) {
+      const inner = c.errors.map((x: any) => String(x?.message ?? x)).filter((m: string) => m !== '' && !msg.includes(m))
+      if (inner.length > 0) msg += `: ${inner.join('; ')}`
+      break
+    }
+  }
+  return msg
 }
 
 /** Encodes a response (without the length prefix). */

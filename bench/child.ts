@@ -11,6 +11,10 @@ const live = new Set<ChildProcess>()
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL')
 })
+// default signal handling skips 'exit' handlers; exit explicitly so children die with us
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143))
+}
 
 /**
  * Fork `modulePath` (TypeScript, run through tsx) and wait for its first IPC message, which

@@ -20,7 +20,6 @@ type HostRequest = { id: number } & (
   { op: 'tcp', kind: HandlerKind } | { op: 'p2pd', path: string } | { op: 'route', protocol: string, kind: HandlerKind })
 
 exitWithParent()
-process.once('SIGTERM', () => process.exit(0))
 
 const routes = new Map<string, HandlerKind>()
 

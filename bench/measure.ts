@@ -97,8 +97,10 @@ export function median (samples: number[]): number {
 }
 
 /** One line about the machine, for the report. */
-export function machineInfo (): { cpu: string, cores: number, memoryGiB: number, node: string, os: string } {
+export function machineInfo (): { cpu: string, cores: number, memoryGiB: number, node: string, os: string, load: string } {
   return {
+    // other work on the machine skews everything; the report shows how busy it was
+    load: os.loadavg().map((l) => l.toFixed(1)).join(' / '),
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),

@@ -2,9 +2,13 @@
  * Adapters from Node sockets and libp2p v3 message streams to the benchmark's {@link BytePipe}.
  * Both share one chunk queue so that reading costs the same on every target.
  */
+import { raceSignal } from './abort.ts'
 import type { BytePipe } from './target.ts'
 import type { Socket } from 'node:net'
 import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Bound on a write or close when the caller gives no signal. */
+const DEFAULT_WAIT_MS = 30_000
 
 /** Bytes buffered by a reader before the source is paused; keeps slow readers bounded. */
 const HIGH_WATER = 1 << 20
@@ -79,18 +83,19 @@ export function socketPipe (socket: Socket): BytePipe {
   // adding a 'data' listener does not undo that; the queue pauses it again when full
   socket.resume()
   return {
-    async write (data) {
+    async write (data, options) {
       if (socket.write(data)) return
-      await new Promise<void>((resolve, reject) => {
+      const signal = options?.signal ?? AbortSignal.timeout(DEFAULT_WAIT_MS)
+      await raceSignal(new Promise<void>((resolve, reject) => {
         const onDrain = (): void => { socket.off('close', onClose); resolve() }
         const onClose = (): void => { socket.off('drain', onDrain); reject(new Error('socket closed while writing')) }
         socket.once('drain', onDrain)
         socket.once('close', onClose)
-      })
+      }), signal)
     },
     read: async (options) => await queue.next(options?.signal),
-    async end () {
-      await new Promise<void>((resolve) => socket.end(resolve))
+    async end (options) {
+      await raceSignal(new Promise<void>((resolve) => socket.end(resolve)), options?.signal ?? AbortSignal.timeout(DEFAULT_WAIT_MS))
     },
     destroy () { socket.destroy() }
   }
@@ -117,12 +122,12 @@ export function messageStreamPipe (stream: MessageStreamLike): BytePipe {
   stream.addEventListener('remoteCloseWrite', () => { queue.end() })
   stream.addEventListener('close', (evt: { error?: Error }) => { queue.end(evt.error) })
   return {
-    async write (data) {
-      if (!stream.send(data)) await stream.onDrain({ signal: AbortSignal.timeout(30_000) })
+    async write (data, options) {
+      if (!stream.send(data)) await stream.onDrain({ signal: options?.signal ?? AbortSignal.timeout(DEFAULT_WAIT_MS) })
     },
     read: async (options) => await queue.next(options?.signal),
-    async end () {
-      await stream.close({ signal: AbortSignal.timeout(30_000) })
+    async end (options) {
+      await stream.close({ signal: options?.signal ?? AbortSignal.timeout(DEFAULT_WAIT_MS) })
     },
     destroy () { stream.abort(new Error('destroyed by benchmark')) }
   }

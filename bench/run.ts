@@ -63,6 +63,7 @@ async function runOnce (target: string, scenario: string, timeoutMs: number): Pr
 }
 
 const started = Date.now()
+const loadAtStart = machineInfo().load
 const availability = new Map<string, true | string>()
 for (const target of targets) availability.set(target.name, await target.available())
 
@@ -92,7 +93,7 @@ const summaries = summarize(cells)
 const date = new Date().toISOString()
 const table = markdownTable(summaries, scenarios)
 console.log(`## libp2pd benchmark — ${flags.smoke === true ? 'smoke' : 'full'} run, ${runs} run(s) per cell, medians\n`)
-console.log(`${date} · ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB · Node ${machine.node} · ${machine.os} · ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
+console.log(`${date} · ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB · Node ${machine.node} · ${machine.os} · ${((Date.now() - started) / 1000).toFixed(0)} s · load avg (1/5/15 min) at start ${loadAtStart}, at end ${machine.load}\n`)
 console.log(table)
 if (flags.json != null) {
   writeFileSync(flags.json, JSON.stringify({ date, machine, sizes, runs, summaries, cells: cells.map((c) => ({ ...c, scenario: c.scenario.name })) }, null, 2))

@@ -18,7 +18,7 @@ export const FULL: Sizes = {
   roundTrips: 10_000,
   requests: 1_000,
   concurrentStreams: 10_000,
-  concurrentDeadlineMs: 30_000,
+  concurrentDeadlineMs: 60_000,
   idleStreams: 1_000,
   stalledBytes: 2 ** 30
 }
@@ -70,7 +70,7 @@ export interface Scenario {
 }
 
 /** Read exactly `n` bytes (fewer only if the stream ends, which is an error here). */
-export async function readExactly (pipe: BytePipe, n: number, signal: AbortSignal): Promise<void> {
+export async function readExactly (pipe: BytePipe, n: number, signal?: AbortSignal): Promise<void> {
   let got = 0
   while (got < n) {
     const chunk = await pipe.read({ signal })

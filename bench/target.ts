@@ -12,11 +12,11 @@
  */
 export interface BytePipe {
   /** Queue bytes; resolves once the pipe can take more (backpressure is honoured). */
-  write (data: Uint8Array): Promise<void>
+  write (data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>
   /** Next chunk of any size, or `null` at end of stream. Rejects when the signal aborts. */
   read (options?: { signal?: AbortSignal }): Promise<Uint8Array | null>
   /** Half-close: no more writes from this side; reads keep working. */
-  end (): Promise<void>
+  end (options?: { signal?: AbortSignal }): Promise<void>
   /** Tear down both directions at once (reset); never throws. */
   destroy (): void
 }

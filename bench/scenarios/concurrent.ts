@@ -3,24 +3,34 @@ import { setMaxListeners } from 'node:events'
 import { raceSignal } from '../abort.ts'
 import { maxPeakRss, quantile, totalCpu } from '../measure.ts'
 import { now, readExactly, type Scenario } from '../scenario.ts'
-import type { Pair } from '../target.ts'
+import type { BytePipe, Pair } from '../target.ts'
 
 const PROTOCOL = '/bench/concurrent/1.0.0'
+/** Give up on the rest once no stream has opened or completed for this long. */
+const NO_PROGRESS_MS = 10_000
 
-async function oneStream (pair: Pair, message: Uint8Array, signal: AbortSignal): Promise<number> {
+/** Counts opens and completions so a stuck run can be told from a slow one. */
+interface Progress { events: number }
+
+async function oneStream (pair: Pair, message: Uint8Array, deadline: AbortSignal, progress: Progress, live: Set<BytePipe>): Promise<number> {
   const start = now()
-  const pipe = await pair.open(PROTOCOL, { signal })
+  const pipe = await pair.open(PROTOCOL, { signal: deadline })
+  live.add(pipe)
+  progress.events++
   try {
+    // no per-operation signals here: 10,000 listeners on one AbortSignal make every add and
+    // remove O(n); the deadline instead destroys every live pipe, which ends these waits
     await pipe.write(message)
-    await readExactly(pipe, message.byteLength, signal)
+    await readExactly(pipe, message.byteLength)
+    progress.events++
     const latency = now() - start
-    // the stream counts as complete once its echo is back; closing is bounded separately
-    // so that one slow close cannot hold the whole scenario
-    await raceSignal(pipe.end(), signal).catch(() => { pipe.destroy() })
+    await pipe.end().catch(() => { pipe.destroy() })
     return latency
   } catch (err) {
     pipe.destroy()
     throw err
+  } finally {
+    live.delete(pipe)
   }
 }
 
@@ -37,13 +47,24 @@ export const concurrent: Scenario = {
     const n = sizes.concurrentStreams
     const message = new Uint8Array(64).fill(0x65)
     const pids = pair.pids()
+    const progress: Progress = { events: 0 }
+    const stuck = new AbortController()
+    const deadline = AbortSignal.any([signal, stuck.signal, AbortSignal.timeout(sizes.concurrentDeadlineMs)])
+    // pending opens listen on the one deadline
+    setMaxListeners(Infinity, deadline)
+    const live = new Set<BytePipe>()
+    deadline.addEventListener('abort', () => {
+      for (const pipe of live) pipe.destroy()
+    }, { once: true })
+    let seen = -1
+    const watchdog = setInterval(() => {
+      if (progress.events === seen) stuck.abort(new Error(`no progress for ${NO_PROGRESS_MS / 1000} s`))
+      seen = progress.events
+    }, Math.min(NO_PROGRESS_MS, sizes.concurrentDeadlineMs))
     const cpuBefore = totalCpu(pids)
     const start = now()
-    // the overall deadline leaves room for teardown inside the scenario's own bound
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(sizes.concurrentDeadlineMs)])
-    // every stream listens on the one deadline
-    setMaxListeners(Infinity, deadline)
-    const settled = await Promise.allSettled(Array.from({ length: n }, async () => await oneStream(pair, message, deadline)))
+    const settled = await raceSignal(Promise.allSettled(Array.from({ length: n }, async () => await oneStream(pair, message, deadline, progress, live))), signal)
+      .finally(() => { clearInterval(watchdog) })
     const seconds = (now() - start) / 1000
     const latencies = settled.flatMap((s) => s.status === 'fulfilled' ? [s.value] : [])
     const failures = settled.flatMap((s) => s.status === 'rejected' ? [String((s.reason as Error)?.message ?? s.reason)] : [])

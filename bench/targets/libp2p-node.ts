@@ -1,7 +1,7 @@
 /**
  * The one js-libp2p configuration every libp2p-based baseline uses: TCP + noise + yamux on
- * loopback, no extra services, stream limits raised so the concurrency scenario measures the
- * stack rather than a default cap. Callers must have imported the polyfill first.
+ * loopback, no extra services, stream limits raised and ping-abort off so the concurrency
+ * scenario measures the stack rather than a default cap or timeout. Callers must have imported the polyfill first.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -19,6 +19,10 @@ export async function createBenchNode (): Promise<Libp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: STREAM_LIMIT, maxOutboundStreams: STREAM_LIMIT })],
-    connectionManager: { maxConnections: 100 }
+    connectionManager: { maxConnections: 100 },
+    // the connection monitor pings every 10 s and by default aborts the connection when a
+    // ping is late; with 10,000 streams in flight the event loop is busy enough for that,
+    // and every stream on the connection is reset. Measure the stack, not that timeout.
+    connectionMonitor: { abortConnectionOnPingFailure: false }
   })
 }

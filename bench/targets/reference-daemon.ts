@@ -10,8 +10,6 @@ import { exitWithParent } from '../child.ts'
 import { createBenchNode } from './libp2p-node.ts'
 
 exitWithParent()
-// the server's own SIGTERM handler stops the node but never exits the process
-process.once('SIGTERM', () => process.exit(0))
 
 const node = await createBenchNode()
 // daemon-server 9.x types the node as carrying dht and pubsub services, but the code only

@@ -158,6 +158,25 @@ describe('p2pd raw protocol', () => {
     assert.equal((await roundTrip(a, { type: Request.Type.IDENTIFY })).type, OK)
   })
 
+  it('STREAM_OPEN: stream bytes sent right behind the request are not lost (no over-read)', async () => {
+    await connectAB()
+    const s = await rawConnect(a)
+    try {
+      const req = Request.encode({ type: Request.Type.STREAM_OPEN, streamOpen: { peer: b.peerId.toMultihash().bytes, proto: ['/echo/1.0.0'] } })
+      // request and the first stream bytes in one write
+      s.write(Buffer.concat([encodeVarint(req.byteLength), req, Buffer.from('early bytes')]))
+      const r = await readResponse(s)
+      assert.equal(r.type, OK, r.error?.msg)
+      assert.equal(r.streamInfo?.proto, '/echo/1.0.0')
+      s.end()
+      const chunks: Buffer[] = []
+      for await (const c of s) chunks.push(c as Buffer)
+      assert.equal(Buffer.concat(chunks).toString(), 'early bytes')
+    } finally {
+      s.destroy()
+    }
+  })
+
   it('STREAM_HANDLER delivers EVERY inbound stream: bare StreamInfo, then bytes', async () => {
     await connectAB()
     const protocol = '/libp2pd-test/many/1.0.0'

@@ -18,6 +18,8 @@ export async function diagnostics (daemon: Daemon): Promise<Record<string, unkno
     http: daemon.httpAddress,
     metrics: daemon.metricsAddress,
     socketDir: daemon.context.socketDir.path,
+    services: Object.keys(node.services),
+    protocols: node.getProtocols(),
     connections: node.getConnections().map(c => {
       const peer = byPeer.get(c.remotePeer.toString())
       const agent = peer?.metadata.get('AgentVersion')
@@ -36,6 +38,7 @@ export async function diagnostics (daemon: Daemon): Promise<Record<string, unkno
     handlers: handlers.list(),
     streams: streams.list().map(e => ({ id: e.id, protocol: e.protocol, direction: e.direction, peer: e.remoteID, plane: e.plane, ...e.counters })),
     peerstore: { peers: known.length, peerIds: known.slice(0, 1000).map(p => p.id.toString()) },
+    dhtMode: typeof dht?.getMode === 'function' ? dht.getMode() : null,
     dhtRoutingTableSize: dht?.routingTable?.size ?? null,
     memory: process.memoryUsage()
   }

@@ -9,11 +9,8 @@ import { readFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import { ConfigError, OPTIONS_BY_NAME, configFromOptions } from '../config/index.js'
 import { optionsFromJsonConfig } from '../config/json-config.js'
-import { createDaemon, createLogger } from '../daemon.js'
-import { connectBootstrapPeers } from '../host/bootstrap.js'
 import { VERSION } from '../host/version.js'
 import { banner } from './banner.js'
-import { diagnostics } from './diagnostics.js'
 import { FlagError, parseFlags } from './flags.js'
 import { usage } from './usage.js'
 import type { OptionValues } from '../config/index.js'
@@ -53,7 +50,7 @@ export async function main (argv: string[]): Promise<number> {
   let daemon: Daemon | undefined
   const dump = (): void => {
     if (daemon === undefined) { process.stderr.write('{"starting":true}\n'); return }
-    diagnostics(daemon).then(d => { process.stderr.write(JSON.stringify(d) + '\n') }, () => {})
+    import('./diagnostics.js').then(async m => await m.diagnostics(daemon as Daemon)).then(d => { process.stderr.write(JSON.stringify(d) + '\n') }, () => {})
   }
   process.on('SIGUSR1', dump)
   let signalled: keyof typeof SIGNALS | undefined
@@ -96,6 +93,9 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
     }
   }
 
+  // libp2p is loaded only now, so --help, --version and flag errors answer at once
+  const { createDaemon, createLogger } = await import('../daemon.js')
+  const { connectBootstrapPeers } = await import('../host/bootstrap.js')
   const log = createLogger(config.logLevel)
   let daemon: Daemon
   try {

@@ -88,7 +88,8 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     dcutr: dcutr()
   }
   if (config.echo) services.echo = echo({ runOnLimitedConnection: true })
-  if (config.autonat) services.autonat = autoNAT()
+  // UPnP needs AutoNAT to confirm the mapped address, so -natPortMap brings it along
+  if (config.autonat || config.natPortMap) services.autonat = autoNAT()
   // without a router the gateway search just times out in the background; start never waits
   if (config.natPortMap) services.upnp = uPnPNAT()
   if (config.relay.service) {

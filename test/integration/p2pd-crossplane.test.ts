@@ -53,7 +53,8 @@ describe('p2pd and the other plane share the registry and the stream table', () 
     try {
       const port = (handler.address() as { port: number }).port
       // a raw registration at our own listener (the daemon client's listener serves one stream only)
-      const res = await cb.send({ type: Request.Type.STREAM_HANDLER, streamHandler: { addr: multiaddr(`/ip4/127.0.0.1/tcp/${port}`).bytes, proto: [protocol] } })
+      // our codec's enums are the upstream ones by value, not by TypeScript type
+      const res = await cb.send({ type: Request.Type.STREAM_HANDLER, streamHandler: { addr: multiaddr(`/ip4/127.0.0.1/tcp/${port}`).bytes, proto: [protocol] } } as any)
       assert.equal((await res.read(Response)).type, Response.Type.OK)
       await res.unwrap().close()
 
@@ -99,7 +100,7 @@ describe('p2pd and the other plane share the registry and the stream table', () 
     const handler: Server = createServer(sock => { sock.destroy() })
     await new Promise<void>(resolve => handler.listen(0, '127.0.0.1', resolve))
     try {
-      const res = await cb.send({ type: Request.Type.STREAM_HANDLER, streamHandler: { addr: multiaddr(`/ip4/127.0.0.1/tcp/${(handler.address() as { port: number }).port}`).bytes, proto: [protocol] } })
+      const res = await cb.send({ type: Request.Type.STREAM_HANDLER, streamHandler: { addr: multiaddr(`/ip4/127.0.0.1/tcp/${(handler.address() as { port: number }).port}`).bytes, proto: [protocol] } } as any)
       assert.equal((await res.read(Response)).type, Response.Type.OK)
       await res.unwrap().close()
       assert.deepEqual(b.context.handlers.list().find(h => h.protocol === protocol)?.targets.map(t => t.kind), ['p2pd'])

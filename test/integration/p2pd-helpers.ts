@@ -3,14 +3,18 @@
  * `npm run build`) on loopback, parse its banner, and talk raw varint-delimited protobuf
  * to its control endpoint.
  */
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { createClient } from '@libp2p/daemon-client'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { readDelimited, writeDelimited } from '../../src/api/p2pd/framing.ts'
-import { Request, Response } from '../../src/proto/p2pd.ts'
+import {
+  HivemindRequest, PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse, Request, Response
+} from '../../src/proto/p2pd.ts'
 import type { DaemonClient } from '@libp2p/daemon-client'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -132,4 +136,76 @@ export async function waitFor (fn: () => boolean | Promise<boolean>, ms = 10_000
 /** Connects two daemons (a dials b) through the daemon client. */
 export async function connectPair (a: TestDaemon, b: TestDaemon): Promise<void> {
   await a.client.connect(b.peerId, b.addrs)
+}
+
+const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex')
+
+/** A hivemind-style client of one persistent connection. */
+export class Persistent {
+  private readonly waiting = new Map<string, (r: PCResponse) => void>()
+  /** Inbound calls (requestHandling) and cancels of inbound calls, in arrival order. */
+  readonly inbox: PCResponse[] = []
+  private inboxWaiter?: () => void
+
+  private constructor (readonly socket: Socket) {}
+
+  static async open (d: TestDaemon): Promise<Persistent> {
+    const s = await rawConnect(d)
+    await writeDelimited(s, HivemindRequest.encode({ type: HivemindRequest.Type.PERSISTENT_CONN_UPGRADE }))
+    assert.equal((await readResponse(s)).type, Response.Type.OK)
+    const p = new Persistent(s)
+    void p.readLoop()
+    return p
+  }
+
+  private async readLoop (): Promise<void> {
+    while (true) {
+      const m = await readDelimited(this.socket).catch(() => undefined)
+      if (m === undefined) return
+      const r = PCResponse.decode(m)
+      const w = this.waiting.get(hex(r.callId))
+      if (w !== undefined && r.requestHandling === undefined) { this.waiting.delete(hex(r.callId)); w(r); continue }
+      this.inbox.push(r)
+      this.inboxWaiter?.()
+    }
+  }
+
+  /** Sends a request; resolves with the response that carries the same callId. */
+  async request (body: Omit<PCRequest, 'callId'>, callId: Uint8Array = randomBytes(16)): Promise<PCResponse> {
+    const answer = new Promise<PCResponse>((resolve, reject) => {
+      const t = setTimeout(() => { reject(new Error('no response within 10 s')) }, 10_000)
+      this.waiting.set(hex(callId), r => { clearTimeout(t); resolve(r) })
+    })
+    await writeDelimited(this.socket, PCRequest.encode({ callId, ...body }))
+    return await answer
+  }
+
+  async sendOnly (req: PCRequest): Promise<void> {
+    await writeDelimited(this.socket, PCRequest.encode(req))
+  }
+
+  /** Waits for the next inbox entry matching `pred` (10 s). */
+  async next (pred: (r: PCResponse) => boolean = () => true): Promise<PCResponse> {
+    const end = Date.now() + 10_000
+    while (Date.now() < end) {
+      const i = this.inbox.findIndex(pred)
+      if (i >= 0) return this.inbox.splice(i, 1)[0]
+      await new Promise<void>(resolve => { this.inboxWaiter = resolve; setTimeout(resolve, 100) })
+    }
+    throw new Error('nothing arrived within 10 s')
+  }
+
+  /** Answers every inbound call of `proto` with `fn(data)` from now on. */
+  serve (fn: (data: Uint8Array) => Uint8Array): void {
+    const loop = async (): Promise<void> => {
+      while (!this.socket.destroyed) {
+        const r = await this.next(x => x.requestHandling !== undefined).catch(() => undefined)
+        if (r === undefined) continue
+        await this.sendOnly({ callId: r.callId, unaryResponse: { response: fn(r.requestHandling?.data ?? new Uint8Array()) } })
+      }
+    }
+    void loop()
+  }
+
+  close (): void { this.socket.destroy() }
 }

@@ -9,86 +9,14 @@ import { after, before, describe, it } from 'node:test'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { readDelimited, writeDelimited } from '../../src/api/p2pd/framing.ts'
-import {
-  HivemindRequest, PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse, Response, StreamInfo
-} from '../../src/proto/p2pd.ts'
-import { rawConnect, readResponse, spawnDaemon } from './p2pd-helpers.ts'
+import { HivemindRequest, PersistentConnectionRequest as PCRequest, Response, StreamInfo } from '../../src/proto/p2pd.ts'
+import { Persistent, rawConnect, readResponse, spawnDaemon } from './p2pd-helpers.ts'
 import type { TestDaemon } from './p2pd-helpers.ts'
-import type { Server, Socket } from 'node:net'
+import type { Server } from 'node:net'
 
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex')
 const text = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString()
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
-
-/** A hivemind-style client of one persistent connection. */
-class Persistent {
-  private readonly waiting = new Map<string, (r: PCResponse) => void>()
-  /** Inbound calls (requestHandling) and cancels of inbound calls, in arrival order. */
-  readonly inbox: PCResponse[] = []
-  private inboxWaiter?: () => void
-
-  private constructor (readonly socket: Socket) {}
-
-  static async open (d: TestDaemon): Promise<Persistent> {
-    const s = await rawConnect(d)
-    await writeDelimited(s, HivemindRequest.encode({ type: HivemindRequest.Type.PERSISTENT_CONN_UPGRADE }))
-    assert.equal((await readResponse(s)).type, Response.Type.OK)
-    const p = new Persistent(s)
-    void p.readLoop()
-    return p
-  }
-
-  private async readLoop (): Promise<void> {
-    while (true) {
-      const m = await readDelimited(this.socket).catch(() => undefined)
-      if (m === undefined) return
-      const r = PCResponse.decode(m)
-      const w = this.waiting.get(hex(r.callId))
-      if (w !== undefined && r.requestHandling === undefined) { this.waiting.delete(hex(r.callId)); w(r); continue }
-      this.inbox.push(r)
-      this.inboxWaiter?.()
-    }
-  }
-
-  /** Sends a request; resolves with the response that carries the same callId. */
-  async request (body: Omit<PCRequest, 'callId'>, callId: Uint8Array = randomBytes(16)): Promise<PCResponse> {
-    const answer = new Promise<PCResponse>((resolve, reject) => {
-      const t = setTimeout(() => { reject(new Error('no response within 10 s')) }, 10_000)
-      this.waiting.set(hex(callId), r => { clearTimeout(t); resolve(r) })
-    })
-    await writeDelimited(this.socket, PCRequest.encode({ callId, ...body }))
-    return await answer
-  }
-
-  async sendOnly (req: PCRequest): Promise<void> {
-    await writeDelimited(this.socket, PCRequest.encode(req))
-  }
-
-  /** Waits for the next inbox entry matching `pred` (10 s). */
-  async next (pred: (r: PCResponse) => boolean = () => true): Promise<PCResponse> {
-    const end = Date.now() + 10_000
-    while (Date.now() < end) {
-      const i = this.inbox.findIndex(pred)
-      if (i >= 0) return this.inbox.splice(i, 1)[0]
-      await new Promise<void>(resolve => { this.inboxWaiter = resolve; setTimeout(resolve, 100) })
-    }
-    throw new Error('nothing arrived within 10 s')
-  }
-
-  /** Answers every inbound call of `proto` with `fn(data)` from now on. */
-  serve (fn: (data: Uint8Array) => Uint8Array): void {
-    const loop = async (): Promise<void> => {
-      while (!this.socket.destroyed) {
-        const r = await this.next(x => x.requestHandling !== undefined).catch(() => undefined)
-        if (r === undefined) continue
-        await this.sendOnly({ callId: r.callId, unaryResponse: { response: fn(r.requestHandling?.data ?? new Uint8Array()) } })
-      }
-    }
-    void loop()
-  }
-
-  close (): void { this.socket.destroy() }
-}
 
 describe('p2pd hivemind dialect', () => {
   let a: TestDaemon

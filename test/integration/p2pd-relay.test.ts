@@ -40,7 +40,7 @@ describe('p2pd over a circuit relay (interop relay scenario)', () => {
     const stream = await b.client.openStream(relay.peerId, HOP)
     const pb = pbStream(stream)
     await pb.write({ type: HopMessage.Type.RESERVE }, HopMessage)
-    const reserved = await pb.read(HopMessage)
+    const reserved: any = await pb.read(HopMessage)
     assert.equal(reserved.status, Status.OK)
 
     const viaRelay = multiaddr(`${relay.addrs[0].toString()}/p2p/${relay.peerId.toString()}/p2p-circuit/p2p/${b.peerId.toString()}`)

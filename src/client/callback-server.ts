@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectStream } from './stream-socket.js'
-import type { Libp2pdStream, ResetFn } from './stream-socket.js'
+import type { Libp2pdStream, StreamOps } from './stream-socket.js'
 import type { StreamInfo } from './types.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
@@ -46,7 +46,7 @@ export class CallbackServers {
   private readonly open = new Set<Libp2pdStream>()
   private closed = false
 
-  constructor (private readonly reset: ResetFn, private readonly report: ErrorReporter) {}
+  constructor (private readonly ops: StreamOps, private readonly report: ErrorReporter) {}
 
   /** The base URL of the server of `kind`, starting it if needed. */
   async base (kind: CallbackKind): Promise<string> {
@@ -153,7 +153,7 @@ export class CallbackServers {
   private async run (info: StreamInfo, handler: StreamHandler): Promise<void> {
     let stream: Libp2pdStream
     try {
-      stream = await connectStream(info, this.reset, AbortSignal.timeout(10_000))
+      stream = await connectStream(info, this.ops, AbortSignal.timeout(10_000))
     } catch (err: any) {
       this.report(err, info)
       return

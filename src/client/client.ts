@@ -6,13 +6,14 @@
  */
 import { CallbackServers } from './callback-server.js'
 import { daemonBounded, seg } from './codec.js'
+import { StreamNotFoundError } from './errors.js'
 import { connectStream } from './stream-socket.js'
 import { HttpTransport, parseEndpoint } from './transport.js'
 import { Subscription } from './subscription.js'
 import { connmgrApi, dhtApi, peerstoreApi, pubsubApi } from './services.js'
 import type { CallbackKind, ErrorReporter, StreamHandler } from './callback-server.js'
 import type { ConnmgrApi, DhtApi, PeerstoreApi, PubsubApi } from './services.js'
-import type { Libp2pdStream } from './stream-socket.js'
+import type { Libp2pdStream, StreamOps } from './stream-socket.js'
 import type { Endpoint } from './transport.js'
 import type { CallOptions, ConnectionInfo, DaemonEvent, HandlerInfo, Identity, PeerInfo, StreamInfo, VersionInfo } from './types.js'
 
@@ -68,6 +69,7 @@ export class Libp2pdClient {
 
   private readonly http: HttpTransport
   private readonly callbacks: CallbackServers
+  private readonly streamOps: StreamOps
   /** Our callback base per protocol we registered, for `unhandle`. */
   private readonly registered = new Map<string, string>()
 
@@ -86,7 +88,14 @@ export class Libp2pdClient {
       list: async (o = {}) => await http.json({ method: 'GET', path: '/api/daemon/peers' }, o),
       get: async (peerID, o = {}) => await http.json({ method: 'GET', path: `/api/daemon/peers/${seg(peerID)}` }, o)
     }
-    this.callbacks = new CallbackServers(async id => { await this.streams.reset(id, { timeout: 5000 }) }, report)
+    this.streamOps = {
+      reset: async id => { await this.streams.reset(id, { timeout: 5000 }) },
+      exists: async id => await this.streams.get(id, { timeout: 5000 }).then(() => true, err => {
+        if (err instanceof StreamNotFoundError) return false
+        throw err
+      })
+    }
+    this.callbacks = new CallbackServers(this.streamOps, report)
     this.dht = dhtApi(http)
     this.pubsub = pubsubApi(http)
     this.connmgr = connmgrApi(http)
@@ -132,7 +141,7 @@ export class Libp2pdClient {
       path: `/api/daemon/peers/${seg(peerID)}/streams`,
       body: { protocols: list, address: o.address, timeout: seconds }
     }, limits)
-    return await connectStream(info, async id => { await this.streams.reset(id, { timeout: 5000 }) }, o.signal)
+    return await connectStream(info, this.streamOps, o.signal)
   }
 
   /**

@@ -6,11 +6,16 @@
  * socket closes, so the remote sees a reset rather than a clean end.
  */
 import { Socket } from 'node:net'
-import { abortError, unreachableError } from './errors.js'
+import { StreamResetError, abortError, unreachableError } from './errors.js'
 import type { StreamInfo } from './types.js'
 
-/** Resets a stream on the daemon; errors (e.g. already gone) are the resetter's to ignore. */
-export type ResetFn = (id: string) => Promise<void>
+/** What a stream socket asks the daemon: reset a stream, and whether it still exists. */
+export interface StreamOps {
+  /** Resets a stream; errors (e.g. already gone) are ignored by the caller. */
+  reset: (id: string) => Promise<void>
+  /** False once the daemon has forgotten the stream (it ended or was reset). */
+  exists: (id: string) => Promise<boolean>
+}
 
 /** How long a reset waits for the daemon before closing the socket anyway. */
 const RESET_TIMEOUT_MS = 5000
@@ -19,13 +24,29 @@ const RESET_TIMEOUT_MS = 5000
 export class Libp2pdStream extends Socket {
   /** The daemon's description of the stream (`id`, `protocol`, `remoteID`, ...). */
   readonly info: StreamInfo
-  private readonly resetOnDaemon: ResetFn
+  private readonly ops: StreamOps
   private resetting = false
 
-  constructor (info: StreamInfo, reset: ResetFn) {
+  constructor (info: StreamInfo, ops: StreamOps) {
     super({ allowHalfOpen: true })
     this.info = info
-    this.resetOnDaemon = reset
+    this.ops = ops
+    this.once('end', () => { this.checkAfterEof() })
+  }
+
+  /**
+   * The daemon closes the socket both when the remote half-closes and when it resets; on a
+   * unix socket both look like EOF. If we can still write, ask the daemon: a stream it has
+   * forgotten was reset, and the socket is destroyed with `StreamResetError` so the program
+   * does not wait for nothing.
+   */
+  private checkAfterEof (): void {
+    if (this.writableEnded || this.destroyed) return
+    this.ops.exists(this.info.id).then(alive => {
+      if (alive || this.destroyed || this.writableEnded) return
+      this.resetting = true
+      this.destroy(new StreamResetError('the stream was reset', 'ERR_STREAM_RESET', 0))
+    }, () => {})
   }
 
   /** Resets the stream (the same as `destroy()`); resolves once the socket is closed. */
@@ -35,6 +56,25 @@ export class Libp2pdStream extends Socket {
       this.once('close', () => { resolve() })
       this.destroy()
     })
+  }
+
+  /**
+   * Reading to EOF leaves the write side open (half-close: answer after the remote's
+   * EOF); leaving the loop early (`break`, `throw`) resets the stream. Node's own socket
+   * iterator would destroy the socket at EOF too, which here would be a reset.
+   */
+  override [Symbol.asyncIterator] (): AsyncIterableIterator<any> {
+    const inner = this.iterator({ destroyOnReturn: false })
+    const destroy = (): void => { this.destroy() }
+    return (async function * () {
+      let completed = false
+      try {
+        yield * inner
+        completed = true
+      } finally {
+        if (!completed) destroy()
+      }
+    })()
   }
 
   /** True once both directions finished cleanly; destroying then is a normal close. */
@@ -56,7 +96,7 @@ export class Libp2pdStream extends Socket {
       super._destroy(err, callback)
     }
     const timer = setTimeout(close, RESET_TIMEOUT_MS)
-    this.resetOnDaemon(this.info.id).catch(() => {}).finally(close)
+    this.ops.reset(this.info.id).catch(() => {}).finally(close)
   }
 }
 
@@ -64,10 +104,10 @@ export class Libp2pdStream extends Socket {
  * Connects to the stream's socket. Rejects with `AbortError` if `signal` aborts first, and
  * with `DaemonUnreachableError` if the socket is gone (e.g. not connected to in time).
  */
-export async function connectStream (info: StreamInfo, reset: ResetFn, signal?: AbortSignal): Promise<Libp2pdStream> {
-  const socket = new Libp2pdStream(info, reset)
+export async function connectStream (info: StreamInfo, ops: StreamOps, signal?: AbortSignal): Promise<Libp2pdStream> {
+  const socket = new Libp2pdStream(info, ops)
   if (signal?.aborted === true) {
-    await reset(info.id).catch(() => {})
+    await ops.reset(info.id).catch(() => {})
     throw abortError(signal)
   }
   return await new Promise<Libp2pdStream>((resolve, reject) => {

@@ -1,11 +1,170 @@
-import { listenOn } from '../../net/listen.js'
+/**
+ * The HTTP control plane: the spec's API plus our extensions, served by fastify on a unix
+ * socket (0600, stale files from a crash replaced, live ones never stolen) or loopback TCP.
+ * TypeBox schemas validate every request and generate `GET /api/openapi.json`.
+ */
+import { createServer } from 'node:http'
+import { chmod, lstat, unlink } from 'node:fs/promises'
+import swagger from '@fastify/swagger'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import Fastify, { LogController } from 'fastify'
+import { Errors } from '../../errors.js'
+import { formatEndpoint, isLoopbackHost } from '../../net/endpoint.js'
+import { AddressInUseError, isLiveUnixSocket } from '../../net/listen.js'
+import { VERSION } from '../../host/version.js'
+import { CallbackClient } from './callback.js'
+import { installErrorHandlers } from './errors.js'
+import { connmgrRoutes } from './routes/connmgr.js'
+import { dhtRoutes } from './routes/dht.js'
+import { eventRoutes } from './routes/events.js'
+import { handlerRoutes } from './routes/handlers.js'
+import { identityRoutes } from './routes/identity.js'
+import { peerRoutes } from './routes/peers.js'
+import { peerstoreRoutes } from './routes/peerstore.js'
+import { pubsubRoutes } from './routes/pubsub.js'
+import { streamRoutes } from './routes/streams.js'
+import type { App, HttpContext } from './http-context.js'
 import type { CoreContext } from '../../core/context.js'
 import type { Endpoint } from '../../net/endpoint.js'
 import type { ControlPlane } from '../plane.js'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyBaseLogger, FastifyRequest, FastifySchemaCompiler } from 'fastify'
+import type { TSchema } from 'typebox'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
-/** Starts the HTTP API on `endpoint`. (Placeholder: being implemented.) */
-export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint): Promise<ControlPlane> {
-  const listener = await listenOn(endpoint, socket => { socket.destroy() })
-  void ctx
-  return { address: listener.address, close: async () => { await listener.close() } }
+/** Limits of the HTTP plane. */
+export interface HttpPlaneOptions {
+  /** Max request body in bytes. @default 1 MiB */
+  bodyLimit?: number
+  /** Max time to receive a whole request. @default 30 s */
+  requestTimeoutMs?: number
+  /** Max time from routing to response for non-streaming routes. @default 620 s (request timeouts go up to 600 s) */
+  handlerTimeoutMs?: number
+}
+
+/** Parses JSON bodies; an empty body is "no body" (e.g. `?protocol=` with an empty POST). */
+function parseJson (_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void): void {
+  if (body.length === 0 || /^\s*$/.test(body)) { done(null, undefined); return }
+  try {
+    // drop __proto__ keys: nothing downstream should be able to see a poisoned prototype
+    done(null, JSON.parse(body, (k, v) => k === '__proto__' ? undefined : v))
+  } catch (err: any) {
+    done(Errors.badRequest(`body is not valid JSON: ${String(err.message)}`))
+  }
+}
+
+/** TypeBox validation; a body schema marked `x-optional` also accepts no body at all. */
+const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
+  const check = TypeBoxValidatorCompiler(route)
+  if (route.httpPart !== 'body' || (route.schema as Record<string, unknown>)['x-optional'] !== true) return check
+  return (value: unknown) => value === undefined || value === null ? { value: undefined } : check(value)
+}
+
+async function bindServer (server: Server, ep: Endpoint): Promise<Endpoint> {
+  const bind = async (): Promise<void> => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      const done = (): void => { server.off('error', reject); resolve() }
+      if (ep.kind === 'unix') server.listen({ path: ep.path, exclusive: true }, done)
+      else server.listen({ host: ep.host, port: ep.port, exclusive: true }, done)
+    })
+  }
+  if (ep.kind === 'tcp') {
+    // the API has no authentication: it must not be reachable from other hosts
+    if (!isLoopbackHost(ep.host)) throw Errors.forbidden(`the HTTP API listens only on loopback, not ${ep.host}`)
+    try { await bind() } catch (err: any) {
+      if (err.code === 'EADDRINUSE') throw new AddressInUseError(`${formatEndpoint(ep)} is in use`)
+      throw err
+    }
+    return { ...ep, port: (server.address() as { port: number }).port }
+  }
+  try {
+    await bind()
+  } catch (err: any) {
+    if (err.code !== 'EADDRINUSE') throw err
+    const st = await lstat(ep.path).catch(() => undefined)
+    if (st?.isSocket() !== true) throw new AddressInUseError(`${ep.path} exists and is not a socket`)
+    if (await isLiveUnixSocket(ep.path)) throw new AddressInUseError(`${ep.path} is in use by a running process`)
+    // left behind by a crash: nobody answers, so it is safe to replace
+    await unlink(ep.path)
+    await bind()
+  }
+  await chmod(ep.path, 0o600)
+  return ep
+}
+
+/** Starts the HTTP API on `endpoint`. */
+export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, options: HttpPlaneOptions = {}): Promise<ControlPlane> {
+  const closer = new AbortController()
+  const callbacks = new CallbackClient(closer.signal)
+  const hctx: HttpContext = { core: ctx, closing: closer.signal, callbacks }
+  let server: Server | undefined
+  const app: App = Fastify({
+    loggerInstance: ctx.log.child({ plane: 'http' }) as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    handlerTimeout: options.handlerTimeoutMs ?? 620_000,
+    routerOptions: { maxParamLength: 2048 },
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+      server = createServer({
+        requestTimeout: options.requestTimeoutMs ?? 30_000,
+        headersTimeout: 10_000,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024
+      }, handler)
+      return server
+    }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  try {
+    app.setValidatorCompiler(validatorCompiler)
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
+    installErrorHandlers(app)
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'libp2pd HTTP API', version: VERSION, description: 'The libp2p daemon HTTP API (seed spec + extensions). Every error is {"error", "code"}.' },
+        components: { schemas: {} }
+      }
+    })
+    app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+    identityRoutes(app, hctx)
+    peerRoutes(app, hctx)
+    streamRoutes(app, hctx)
+    handlerRoutes(app, hctx)
+    dhtRoutes(app, hctx)
+    pubsubRoutes(app, hctx)
+    connmgrRoutes(app, hctx)
+    peerstoreRoutes(app, hctx)
+    eventRoutes(app, hctx)
+    await app.ready()
+    if (server === undefined) throw new Error('fastify did not create the HTTP server')
+    const srv = server
+    const bound = await bindServer(srv, endpoint)
+
+    let closed: Promise<void> | undefined
+    return {
+      address: formatEndpoint(bound),
+      async close () {
+        closed ??= (async () => {
+          // streaming responses and in-flight callbacks end first, then every connection
+          closer.abort(Errors.shuttingDown())
+          const stopped = new Promise<void>(resolve => { srv.close(() => { resolve() }) })
+          srv.closeAllConnections()
+          await stopped
+          await app.close()
+          callbacks.close()
+          if (bound.kind === 'unix') await unlink(bound.path).catch(() => {})
+        })()
+        await closed
+      }
+    }
+  } catch (err) {
+    closer.abort()
+    callbacks.close()
+    server?.close()
+    await app.close().catch(() => {})
+    throw err
+  }
 }

@@ -1,0 +1,86 @@
+/**
+ * Backpressure end to end: when the reading program stops reading, the writing program is
+ * held back (its socket stops draining) and neither daemon's memory grows. Both directions.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { rssKiB, spawnDaemon } from './helpers/daemon.js'
+import { request } from './helpers/http.js'
+import { connectStream, sleep, startCallbackServer } from './helpers/program.js'
+import type { SpawnedDaemon } from './helpers/daemon.js'
+import type { CallbackServer } from './helpers/program.js'
+import type { Socket } from 'node:net'
+
+/** Writes 64 KiB chunks as fast as the socket drains; `accepted` counts what it handed over. */
+function flood (s: Socket): { accepted: () => number, stop: () => void } {
+  const chunk = Buffer.alloc(64 * 1024, 0x61)
+  let accepted = 0
+  let stopped = false
+  const pump = (): void => {
+    while (!stopped && !s.destroyed) {
+      accepted += chunk.length
+      if (!s.write(chunk)) { s.once('drain', pump); return }
+    }
+  }
+  pump()
+  return { accepted: () => accepted, stop: () => { stopped = true } }
+}
+
+describe('HTTP API backpressure with a reader that stops reading', () => {
+  let a: SpawnedDaemon
+  let b: SpawnedDaemon
+  let cb: CallbackServer
+  let remote: Socket | undefined
+
+  before(async () => {
+    [a, b] = await Promise.all([spawnDaemon(), spawnDaemon()])
+    assert.equal((await request(a.httpAddr ?? '', 'POST', '/api/daemon/peers', { body: { peerID: b.peerId, addresses: b.addrs } })).status, 204)
+    cb = await startCallbackServer('unix', () => ({ run: s => { remote = s; s.pause() } }), b.dir)
+    assert.equal((await request(b.httpAddr ?? '', 'POST', '/api/daemon/handlers', { body: { protocols: ['/hold/1'], callback: cb.url } })).status, 204)
+  })
+  after(async () => {
+    await cb?.close()
+    await Promise.all([a?.stop(), b?.stop()])
+  })
+
+  for (const direction of ['remote writes, local program stops reading', 'local program writes, remote program stops reading'] as const) {
+    it(direction, async () => {
+      remote = undefined
+      const res = await request(a.httpAddr ?? '', 'POST', `/api/daemon/peers/${b.peerId}/streams`, { body: { protocol: '/hold/1' } })
+      assert.equal(res.status, 201)
+      const s = res.json()
+      const local = connectStream(s.socketPath)
+      local.pause()
+      const t = Date.now()
+      while (remote === undefined && Date.now() - t < 10_000) await sleep(20)
+      assert.ok(remote !== undefined, 'the remote program got the stream')
+      const [writer, reader] = direction.startsWith('remote') ? [remote, local] : [local, remote]
+      const rss0 = [rssKiB(a.proc.pid ?? 0), rssKiB(b.proc.pid ?? 0)]
+
+      const f = flood(writer)
+      await sleep(3000)
+      const at3 = f.accepted()
+      await sleep(3000)
+      const at6 = f.accepted()
+      const rss1 = [rssKiB(a.proc.pid ?? 0), rssKiB(b.proc.pid ?? 0)]
+      const growth = rss1.map((r, i) => (r - rss0[i]) / 1024)
+      console.log(`# ${direction}: writer handed over ${(at3 / 1048576).toFixed(1)} MiB by 3 s, ${(at6 / 1048576).toFixed(1)} MiB by 6 s; RSS growth A ${growth[0].toFixed(1)} MiB, B ${growth[1].toFixed(1)} MiB`)
+      // held back: nothing more drained in the last 3 s, and what is in flight is bounded
+      // by socket buffers plus one muxer window (yamux: at most 16 MiB)
+      assert.ok(at6 - at3 <= 1024 * 1024, `writer kept going: ${at6 - at3} bytes in 3 s`)
+      assert.ok(at6 < 48 * 1024 * 1024, `too much in flight: ${at6} bytes`)
+      assert.ok(growth.every(g => g < 96), `daemon memory grew: ${growth.join(', ')} MiB`)
+
+      // the reader reads again: bytes flow again
+      let got = 0
+      reader.on('data', (c: Buffer) => { got += c.length })
+      reader.resume()
+      const t1 = Date.now()
+      while (got < at6 + 4 * 1024 * 1024 && Date.now() - t1 < 20_000) await sleep(50)
+      f.stop()
+      assert.ok(got >= at6 + 4 * 1024 * 1024, `flow did not resume: read ${got} bytes`)
+      assert.equal((await request(a.httpAddr ?? '', 'DELETE', `/api/daemon/streams/${s.id as string}`)).status, 204)
+      local.destroy()
+    })
+  }
+})

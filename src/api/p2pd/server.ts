@@ -65,6 +65,8 @@ async function serveRequest (session: Session, decoded: DecodedRequest): Promise
   } catch (err: any) {
     if (err?.code === 'ERR_INTERNAL') session.ctx.log.warn({ err: err.message, stack: err.stack }, 'p2pd: request failed')
     return errorResponse(err)
+  } finally {
+    rc.dispose()
   }
 }
 

@@ -29,10 +29,14 @@ let nextSessionId = 1
 /** A control connection. */
 export class Session {
   readonly id: string
+  /** Aborts when the control connection closes (the client went away) or the plane closes. */
+  readonly signal: AbortSignal
   private readonly controller = new AbortController()
 
   constructor (readonly socket: Socket, readonly plane: PlaneState) {
     this.id = `c${nextSessionId++}`
+    // one composite signal per connection, not one per use
+    this.signal = AbortSignal.any([this.controller.signal, plane.signal])
     socket.once('close', () => { this.controller.abort(new Error('control connection closed')) })
     // errors (ECONNRESET, EPIPE) surface through reads and writes; never as an uncaught event
     socket.on('error', () => {})
@@ -40,11 +44,6 @@ export class Session {
 
   get ctx (): CoreContext {
     return this.plane.ctx
-  }
-
-  /** Aborts when the control connection closes (the client went away) or the plane closes. */
-  get signal (): AbortSignal {
-    return AbortSignal.any([this.controller.signal, this.plane.signal])
   }
 
   get closed (): boolean {
@@ -84,14 +83,41 @@ export interface RequestContext {
   ctx: CoreContext
   /** The request's timeout in ms (its `timeout` field, or 60 s). */
   timeoutMs: number
-  /** Aborts after `timeoutMs` or when the client goes away. */
-  signal: AbortSignal
+  /** Aborts after `timeoutMs` or when the client goes away (created on first use). */
+  readonly signal: AbortSignal
+  /** Releases the timer; the server calls it when the handler has returned. */
+  dispose: () => void
 }
 
-/** Builds the context of one request; `seconds` is the request's `timeout` field, if any. */
+/**
+ * Builds the context of one request; `seconds` is the request's `timeout` field, if any.
+ * The timer is cleared as soon as the request is answered, so a busy connection does not
+ * pile up 60 s timers.
+ */
 export function requestContext (session: Session, seconds?: bigint | number): RequestContext {
   const ms = timeoutMs(seconds)
-  return { session, ctx: session.ctx, timeoutMs: ms, signal: AbortSignal.any([session.signal, AbortSignal.timeout(ms)]) }
+  let controller: AbortController | undefined
+  let timer: NodeJS.Timeout | undefined
+  const onSessionAbort = (): void => { controller?.abort(session.signal.reason) }
+  return {
+    session,
+    ctx: session.ctx,
+    timeoutMs: ms,
+    get signal () {
+      if (controller === undefined) {
+        const c = controller = new AbortController()
+        timer = setTimeout(() => { c.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')) }, ms)
+        timer.unref()
+        if (session.signal.aborted) c.abort(session.signal.reason)
+        else session.signal.addEventListener('abort', onSessionAbort, { once: true })
+      }
+      return controller.signal
+    },
+    dispose () {
+      clearTimeout(timer)
+      session.signal.removeEventListener('abort', onSessionAbort)
+    }
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-// Interop suite, libp2pd ⇄ libp2pd: the echo stream matrix (encryptions × muxers) for ed25519 keys.
+// Interop suite, libp2pd ⇄ libp2pd: the echo stream matrix (encryptions × muxers × directions) for ed25519 keys.
 import { runInteropPart } from './run-pairing.js'
 
 runInteropPart('libp2pd-libp2pd', { name: 'streams ed25519', groups: ['streams'], include: /^ed25519\// })

@@ -1,4 +1,4 @@
-// Interop suite, libp2pd ⇄ libp2pd: the echo stream matrix (encryptions × muxers) for rsa keys.
+// Interop suite, libp2pd ⇄ libp2pd: the echo stream matrix (encryptions × muxers × directions) for rsa keys.
 import { runInteropPart } from './run-pairing.js'
 
 runInteropPart('libp2pd-libp2pd', { name: 'streams rsa', groups: ['streams'], include: /^rsa\// })

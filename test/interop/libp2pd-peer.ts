@@ -22,6 +22,20 @@ const STOP_GRACE_MS = 5_000
 const STDERR_TAIL_CHARS = 4_000
 
 /**
+ * Every daemon process not yet exited. A test file can end (or be cut off by the runner's
+ * timeout) while a spawn is still in flight; the daemons must not outlive it.
+ */
+const live = new Set<ReturnType<typeof spawn>>()
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+// the test runner ends a file that overran its timeout with SIGTERM, which skips 'exit' handlers
+process.once('SIGTERM', () => {
+  for (const child of live) child.kill('SIGKILL')
+  process.exit(143)
+})
+
+/**
  * The command line for `options`, as js-libp2p's runner builds it for p2pd, except that the
  * control endpoint is `tcp/0` (libp2pd prints the bound port, so no guessed port can collide)
  * and the encryption named by the suite is the only one enabled (libp2pd, like p2pd, enables
@@ -58,7 +72,9 @@ export async function spawnLibp2pdPeer (options: SpawnOptions): Promise<Daemon> 
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_TAIL_CHARS) })
+  live.add(child)
   const exited = once(child, 'exit')
+  void exited.finally(() => live.delete(child))
 
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return

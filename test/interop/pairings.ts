@@ -41,12 +41,25 @@ export const PAIRINGS: readonly Pairing[] = [
  */
 export class PairingFactory implements DaemonFactory {
   private readonly running = new Set<Daemon>()
+  private readonly starting = new Set<Promise<unknown>>()
+  private closed = false
 
   constructor (private readonly pairing: Pairing) {}
 
   async spawn (options: SpawnOptions): Promise<Daemon> {
+    if (this.closed) throw new Error('factory closed: the part is over')
     const impl = options.type === 'go' ? this.pairing.go : this.pairing.js
-    const daemon = impl === 'libp2pd' ? await spawnLibp2pdPeer(options) : await spawnReferencePeer(options)
+    const starting = impl === 'libp2pd' ? spawnLibp2pdPeer(options) : spawnReferencePeer(options)
+    this.starting.add(starting)
+    const t0 = Date.now()
+    let daemon: Daemon
+    try { daemon = await starting } finally { this.starting.delete(starting) }
+    if (process.env.INTEROP_DEBUG !== undefined) console.error(`interop: ${impl} ${JSON.stringify(options)} up in ${Date.now() - t0} ms`)
+    // a hook that timed out may still be spawning after stopAll(): stop what it gets
+    if (this.closed) {
+      await daemon.stop()
+      throw new Error('factory closed: the part is over')
+    }
     this.running.add(daemon)
     return {
       client: daemon.client,
@@ -57,8 +70,10 @@ export class PairingFactory implements DaemonFactory {
     }
   }
 
-  /** Stops every daemon not stopped yet; returns how many there were. */
+  /** Refuses new spawns, waits for those in flight, stops every daemon not stopped yet; returns how many there were. */
   async stopAll (): Promise<number> {
+    this.closed = true
+    await Promise.allSettled([...this.starting])
     const left = [...this.running]
     this.running.clear()
     await Promise.allSettled(left.map(async d => { await d.stop() }))

@@ -1,4 +1,4 @@
-// The whole interop suite with the reference daemon on both sides: proves the harness.
+// The whole interop suite with the reference daemon on both sides: the control that proves the harness.
 import { runInteropPart } from './run-pairing.js'
 
-runInteropPart('reference-reference', { name: 'all', groups: ['connect', 'relay', 'dht', 'pubsub', 'streams'] })
+runInteropPart('reference-reference', { name: 'all', groups: ['connect', 'relay', 'dht', 'pubsub', 'streams'], concurrency: 4 })

@@ -7,7 +7,7 @@
  * that takes 1–2 s of CPU to start; each file stays well inside that bound.
  *
  * Environment: INTEROP_PAIRINGS (comma-separated pairing names, default all),
- * INTEROP_CONCURRENCY (describes run at once per file, default 3), INTEROP_REPORT_DIR
+ * INTEROP_CONCURRENCY (describes run at once per file; default 2, or the part's own), INTEROP_REPORT_DIR
  * (write the counts as JSON there; `node test/interop/summarize.mjs <dir>` adds them up).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -41,6 +41,8 @@ export interface Part {
   groups: Group[]
   /** Only the tests whose mocha full title matches (e.g. one key type of the stream matrix). */
   include?: RegExp
+  /** Describes run at once (default 2; INTEROP_CONCURRENCY overrides). */
+  concurrency?: number
 }
 
 /** A bound for a whole part; every test and hook inside has its own, much shorter, timeout. */
@@ -51,7 +53,7 @@ const EXIT_GRACE_MS = 5_000
  * How many of the suite's describes run at once. Much of a describe's time is spent waiting
  * (the suite sleeps after connecting), but every libp2pd peer costs CPU to start.
  */
-const CONCURRENCY = Number(process.env.INTEROP_CONCURRENCY ?? 3)
+const CONCURRENCY = process.env.INTEROP_CONCURRENCY !== undefined ? Number(process.env.INTEROP_CONCURRENCY) : undefined
 
 /** Registers `part` of the suite for the pairing called `pairingName`. */
 export function runInteropPart (pairingName: string, part: Part): void {
@@ -72,7 +74,7 @@ export function runInteropPart (pairingName: string, part: Part): void {
   let started = 0
   let ms = 0
   const filter = { include: part.include, exclude: pairing.exclude }
-  const tally = tallyScope(title, { timeoutMs: PART_TIMEOUT_MS, concurrency: CONCURRENCY, filter }, () => {
+  const tally = tallyScope(title, { timeoutMs: PART_TIMEOUT_MS, concurrency: CONCURRENCY ?? part.concurrency ?? 2, filter }, () => {
     before(() => { started = Date.now() })
     // the suite's own hooks stop their daemons; this stops those a failed hook left behind
     after(async () => {

@@ -13,7 +13,7 @@ import { formatEndpoint, isLoopbackHost } from '../../net/endpoint.js'
 import { AddressInUseError, isLiveUnixSocket } from '../../net/listen.js'
 import { VERSION } from '../../host/version.js'
 import { CallbackClient } from './callback.js'
-import { installErrorHandlers } from './errors.js'
+import { installErrorHandlers, sendError } from './errors.js'
 import { connmgrRoutes } from './routes/connmgr.js'
 import { dhtRoutes } from './routes/dht.js'
 import { eventRoutes } from './routes/events.js'
@@ -28,7 +28,7 @@ import type { CoreContext } from '../../core/context.js'
 import type { Endpoint } from '../../net/endpoint.js'
 import type { ControlPlane } from '../plane.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyBaseLogger, FastifyRequest, FastifySchemaCompiler } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify'
 import type { TSchema } from 'typebox'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
@@ -105,6 +105,8 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     handlerTimeout: options.handlerTimeoutMs ?? 620_000,
     routerOptions: { maxParamLength: 2048 },
+    // errors fastify raises before routing (URL too long, bad URL) get the same {error, code}
+    frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => { sendError(reply, err) },
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
       server = createServer({
         requestTimeout: options.requestTimeoutMs ?? 30_000,

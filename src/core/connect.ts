@@ -21,7 +21,8 @@ export async function doConnect (ctx: CoreContext, peerId: PeerId, addrs: Multia
     return await ctx.node.dial(peerId, { signal: withTimeout(options.signal, options.timeoutMs) })
   } catch (err) {
     const e = toDaemonError(err)
-    if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND') throw Errors.dialFailed(`could not connect to ${peerId.toString()}: ${e.message}`, { cause: err })
+    // a refused TCP dial surfaces as a bare ECONNREFUSED, which toDaemonError calls a callback failure
+    if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND' || e.code === 'ERR_CALLBACK_FAILED') throw Errors.dialFailed(`could not connect to ${peerId.toString()}: ${e.message}`, { cause: err })
     throw e
   }
 }

@@ -37,7 +37,8 @@ export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols:
     return { stream, connection }
   } catch (err) {
     const e = toDaemonError(err)
-    if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND') throw Errors.dialFailed(`could not open a stream to ${peerId.toString()}: ${e.message}`, { cause: err })
+    // a refused TCP dial surfaces as a bare ECONNREFUSED, which toDaemonError calls a callback failure
+    if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND' || e.code === 'ERR_CALLBACK_FAILED') throw Errors.dialFailed(`could not open a stream to ${peerId.toString()}: ${e.message}`, { cause: err })
     throw e
   }
 }

@@ -14,6 +14,13 @@ import * as nodeTest from 'node:test'
 /** aegir runs mocha with `--timeout 60000`; the interop suites rely on it for tests that set none. */
 export const DEFAULT_MOCHA_TIMEOUT_MS = 60_000
 
+/**
+ * Multiplies every mocha timeout (INTEROP_TIMEOUT_SCALE, default 1: the suite's own values).
+ * The suite's budgets assume a Go daemon that starts in tens of milliseconds; a Node daemon
+ * needs about a second of CPU, which an overloaded machine can stretch past a 20 s hook.
+ */
+export const TIMEOUT_SCALE = Number(process.env.INTEROP_TIMEOUT_SCALE ?? 1)
+
 /** Outcome counts of the tests registered in one tally scope. */
 export interface Tally {
   registered: number
@@ -88,7 +95,8 @@ async function runMocha (fn: MochaFn): Promise<'done' | 'skipped'> {
   const arm = (ms: number): void => {
     clearTimeout(timer)
     current = ms
-    timer = setTimeout(() => { onTimeout(new Error(`Timeout of ${ms}ms exceeded`)) }, ms)
+    const scaled = ms * TIMEOUT_SCALE
+    timer = setTimeout(() => { onTimeout(new Error(`Timeout of ${scaled}ms exceeded`)) }, scaled)
   }
   const ctx: MochaContext = {
     timeout (ms?: number) {

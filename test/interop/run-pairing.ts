@@ -8,7 +8,9 @@
  *
  * Environment: INTEROP_PAIRINGS (comma-separated pairing names, default all),
  * INTEROP_CONCURRENCY (describes run at once per file; default 2, or the part's own), INTEROP_REPORT_DIR
- * (write the counts as JSON there; `node test/interop/summarize.mjs <dir>` adds them up).
+ * (write the counts as JSON there; `node test/interop/summarize.mjs <dir>` adds them up),
+ * INTEROP_TIMEOUT_SCALE (multiplies the suite's timeouts; see mocha-globals.ts),
+ * INTEROP_PART_TIMEOUT_MS, INTEROP_DEBUG (log each daemon's start-up time).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -45,8 +47,11 @@ export interface Part {
   concurrency?: number
 }
 
-/** A bound for a whole part; every test and hook inside has its own, much shorter, timeout. */
-const PART_TIMEOUT_MS = 170_000
+/**
+ * A bound for a whole part, inside the runner's 180 s per file (INTEROP_PART_TIMEOUT_MS for
+ * runs with a larger `--test-timeout`); every test and hook inside has its own timeout.
+ */
+const PART_TIMEOUT_MS = Number(process.env.INTEROP_PART_TIMEOUT_MS ?? 170_000)
 /** After the summary, how long open handles may keep the process alive before it exits anyway. */
 const EXIT_GRACE_MS = 5_000
 /**

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
-import { ConfigError, OPTIONS_BY_NAME, configFromOptions } from '../config/index.js'
+import { ConfigError, OPTIONS, OPTIONS_BY_NAME, configFromOptions } from '../config/index.js'
 import { optionsFromJsonConfig } from '../config/json-config.js'
 import { VERSION } from '../host/version.js'
 import { banner } from './banner.js'
@@ -87,7 +87,7 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
     process.stderr.write(`${err.message}\n`)
     return 2
   }
-  for (const name of ['relayActive', 'relayHop', 'relayHopLimit', 'pprof', 'pprofPort', 'quic', 'relayBufferSize']) {
+  for (const name of OPTIONS.filter(o => o.noEffect === true).map(o => o.name)) {
     if (options[name] !== undefined && options[name] !== OPTIONS_BY_NAME.get(name)?.default) {
       process.stderr.write(`libp2pd: -${name} is accepted for compatibility and has no effect (see --help)\n`)
     }
@@ -95,7 +95,7 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
 
   // libp2p is loaded only now, so --help, --version and flag errors answer at once
   const { createDaemon, createLogger } = await import('../daemon.js')
-  const { connectBootstrapPeers } = await import('../host/bootstrap.js')
+  const { connectBootstrapPeers, keepBootstrapped } = await import('../host/bootstrap.js')
   const log = createLogger(config.logLevel)
   let daemon: Daemon
   try {
@@ -124,6 +124,11 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
       const result = await connectBootstrapPeers(daemon.context.node, config.bootstrap.peers, { signal: abort.signal })
       bootstrapped = result.connected
       log.info({ connected: result.connected, failed: result.failed }, 'bootstrap done')
+      const stopTopUp = keepBootstrapped(daemon.context.node, config.bootstrap.peers, r => {
+        if (r instanceof Error) log.warn({ err: r.message }, 'bootstrap top-up failed')
+        else log.info({ connected: r.connected }, 'bootstrap top-up')
+      })
+      void stopSignal.then(stopTopUp)
     } catch (err: any) {
       const early = signalled()
       if (early !== undefined) return await shutdown(early)

@@ -91,9 +91,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   p2pd('pubsub', 'bool', false, 'enable pubsub'),
   p2pd('pubsubRouter', 'string', 'gossipsub', 'pubsub router: gossipsub or floodsub'),
   p2pd('pubsubSign', 'bool', true, 'sign pubsub messages'),
-  p2pd('pubsubSignStrict', 'bool', true, 'reject unsigned pubsub messages'),
+  p2pd('pubsubSignStrict', 'bool', true, 'reject unsigned pubsub messages (js-libp2p has no lax mode: signing and verification both follow -pubsubSign)', true),
   p2pd('gossipsubHeartbeatInterval', 'duration', 0, 'gossipsub heartbeat interval (0: library default)'),
-  p2pd('gossipsubHeartbeatInitialDelay', 'duration', 0, 'gossipsub heartbeat initial delay (0: library default)'),
+  p2pd('gossipsubHeartbeatInitialDelay', 'duration', 0, 'gossipsub heartbeat initial delay (js-libp2p gossipsub has a fixed 100ms)', true),
   // services
   p2pd('echo', 'bool', true, 'serve /echo/1.0.0'),
   p2pd('metricsAddr', 'string', '', 'serve Prometheus metrics at http://<addr>/metrics (host:port or multiaddr)'),

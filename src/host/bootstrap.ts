@@ -77,3 +77,23 @@ export async function connectBootstrapPeers (node: Host, peers: readonly string[
   }
   return result
 }
+
+/** p2pd tops up its bootstrap connections this often. */
+export const BOOTSTRAP_PERIOD_MS = 15 * 60_000
+
+/**
+ * Every `periodMs`, if fewer than `BOOTSTRAP_CONNECTIONS` connections are open, dials
+ * bootstrap peers again (failures are only reported). Returns a function that stops it.
+ */
+export function keepBootstrapped (node: Host, peers: readonly string[], onRound: (result: BootstrapResult | Error) => void = () => {}, periodMs = BOOTSTRAP_PERIOD_MS): () => void {
+  const abort = new AbortController()
+  const timer = setInterval(() => {
+    if (node.getConnections().length >= BOOTSTRAP_CONNECTIONS) return
+    connectBootstrapPeers(node, peers, { signal: abort.signal }).then(onRound, onRound)
+  }, periodMs)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    abort.abort()
+  }
+}

@@ -6,19 +6,12 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { quic } from '@chainsafe/libp2p-quic'
 import { autoNAT } from '@libp2p/autonat'
-import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { echo } from '@libp2p/echo'
 import { identify, identifyPush } from '@libp2p/identify'
-import { mdns } from '@libp2p/mdns'
-import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
-import { plaintext } from '@libp2p/plaintext'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
-import { uPnPNAT } from '@libp2p/upnp-nat'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { buildRouting } from './routing.js'
@@ -91,7 +84,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
   // UPnP needs AutoNAT to confirm the mapped address, so -natPortMap brings it along
   if (config.autonat || config.natPortMap) services.autonat = autoNAT()
   // without a router the gateway search just times out in the background; start never waits
-  if (config.natPortMap) services.upnp = uPnPNAT()
+  if (config.natPortMap) services.upnp = (await import('@libp2p/upnp-nat')).uPnPNAT()
   if (config.relay.service) {
     services.relay = circuitRelayServer({
       reservations: {
@@ -101,11 +94,19 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
       }
     })
   }
-  Object.assign(services, buildRouting(config), buildPubsub(config))
+  Object.assign(services, await buildRouting(config), await buildPubsub(config))
 
   const peerDiscovery: Array<(components: any) => any> = []
-  if (config.mdns) peerDiscovery.push(mdns())
-  if (config.bootstrap.enabled && config.bootstrap.peers.length > 0) peerDiscovery.push(bootstrap({ list: config.bootstrap.peers }))
+  if (config.mdns) peerDiscovery.push((await import('@libp2p/mdns')).mdns())
+  // -b is handled by ./bootstrap.ts with p2pd's semantics (tagged, not protected from the
+  // connection manager, topped up every 15 min), not by @libp2p/bootstrap's keep-alive
+
+  // optional modules are loaded only when configured: module loading is most of the
+  // start-up CPU, and tests and harnesses start many daemons
+  const tls = config.security.tls ? (await import('@libp2p/tls')).tls : undefined
+  const plaintext = config.security.plaintext ? (await import('@libp2p/plaintext')).plaintext : undefined
+  const mplex = config.muxers.includes('mplex') ? (await import('@libp2p/mplex')).mplex : undefined
+  const prometheusMetrics = config.metricsAddr !== '' ? (await import('@libp2p/prometheus-metrics')).prometheusMetrics : undefined
 
   const node = await createLibp2p({
     start: false,
@@ -124,18 +125,18 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     ],
     connectionEncrypters: [
       ...(config.security.noise ? [noise()] : []),
-      ...(config.security.tls ? [tls()] : []),
-      ...(config.security.plaintext ? [plaintext()] : [])
+      ...(tls !== undefined ? [tls()] : []),
+      ...(plaintext !== undefined ? [plaintext()] : [])
     ],
     // the daemon multiplexes many programs' streams over one connection: raise the
     // per-connection stream caps (the daemon's own limits apply in the stream table)
     streamMuxers: config.muxers.map(m => m === 'yamux'
       ? yamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
-      : mplex({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
+        : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
     connectionProtector: psk,
     peerDiscovery,
     connectionManager: connectionManagerInit(config),
-    metrics: config.metricsAddr !== '' ? prometheusMetrics({ preserveExistingMetrics: true }) : undefined,
+    metrics: prometheusMetrics?.({ preserveExistingMetrics: true }),
     services: services as any
   } as any)
 

@@ -1,16 +1,20 @@
-import { gossipsub } from '@chainsafe/libp2p-gossipsub'
-import { floodsub, StrictNoSign, StrictSign } from '@libp2p/floodsub'
 import type { DaemonConfig } from '../config/index.js'
 
 /**
- * The pubsub service, if enabled. p2pd's signing flags map as: `-pubsubSign=false` ⇒ no
- * signatures; `-pubsubSign` ⇒ sign, and verify strictly unless `-pubsubSignStrict=false`.
+ * The pubsub service, if enabled. js-libp2p knows two signature policies: `-pubsubSign`
+ * (default) ⇒ StrictSign (sign, reject unsigned), `-pubsubSign=false` ⇒ StrictNoSign (no
+ * signatures, reject signed). go's lax mode (`-pubsubSignStrict=false`) does not exist here.
  */
-export function buildPubsub (config: DaemonConfig): Record<string, unknown> {
+export async function buildPubsub (config: DaemonConfig): Promise<Record<string, unknown>> {
   const ps = config.pubsub
   if (!ps.enabled) return {}
-  const globalSignaturePolicy = ps.sign ? StrictSign : StrictNoSign
-  if (ps.router === 'floodsub') return { pubsub: floodsub({ globalSignaturePolicy }) }
+  // loaded only when used: module loading is most of a daemon's start-up CPU
+  const globalSignaturePolicy = ps.sign ? 'StrictSign' : 'StrictNoSign'
+  if (ps.router === 'floodsub') {
+    const { floodsub } = await import('@libp2p/floodsub')
+    return { pubsub: floodsub({ globalSignaturePolicy }) }
+  }
+  const { gossipsub } = await import('@chainsafe/libp2p-gossipsub')
   return {
     pubsub: gossipsub({
       globalSignaturePolicy,

@@ -1,4 +1,3 @@
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { DaemonConfig } from '../config/index.js'
 
 /**
@@ -7,13 +6,15 @@ import type { DaemonConfig } from '../config/index.js'
  * Private and loopback addresses are kept in the routing table so that local networks and
  * tests work (p2pd does the same with go-libp2p's LAN/WAN pair).
  */
-export function buildRouting (config: DaemonConfig): Record<string, unknown> {
+export async function buildRouting (config: DaemonConfig): Promise<Record<string, unknown>> {
   if (config.dht === 'off') return {}
   let clientMode: boolean | undefined
   if (config.dht === 'client') clientMode = true
   else if (config.dht === 'server') clientMode = false
   else if (config.forceReachability === 'public') clientMode = false
   else if (config.forceReachability === 'private') clientMode = true
+  // loaded only when used: module loading is most of a daemon's start-up CPU
+  const { kadDHT, passthroughMapper } = await import('@libp2p/kad-dht')
   return {
     dht: kadDHT({
       clientMode,

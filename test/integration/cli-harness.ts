@@ -15,7 +15,7 @@ export const BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url
 export const KEYGEN_BIN = fileURLToPath(new URL('../../bin/libp2pd-keygen.js', import.meta.url))
 
 /** Start-up is slow on a loaded machine (several daemons, tsc, other suites): be generous. */
-export const START_TIMEOUT_MS = 60_000
+export const START_TIMEOUT_MS = 120_000
 
 const children = new Set<ChildProcess>()
 const dirs: string[] = []

@@ -54,11 +54,26 @@ describe('daemon lifecycle', { concurrency: true }, () => {
     assert.equal(existsSync(diag.socketDir), false, 'per-stream socket dir removed')
   })
 
-  it('SIGINT exits 130 and -q prints nothing on stdout', async () => {
+  it('TCP control endpoints show their bound ports; SIGINT exits 130; -q prints nothing', async () => {
     const dir = tempDir()
-    const d = await startDaemon(['-q', `-listen=/unix${dir}/c.sock`])
-    assert.equal(d.stdout(), '')
-    assert.equal(await d.stop('SIGINT'), 130)
+    const [tcp, quiet] = await Promise.all([
+      startDaemon(['-listen=/ip4/127.0.0.1/tcp/0', '-httpListen=/ip4/127.0.0.1/tcp/0']),
+      startDaemon(['-q', `-listen=/unix${dir}/c.sock`])
+    ])
+    assert.match(tcp.banner.control ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/[1-9]\d*$/)
+    assert.match(tcp.banner.http ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/[1-9]\d*$/)
+    assert.equal(quiet.stdout(), '')
+    assert.equal(await tcp.stop('SIGINT'), 130)
+    assert.equal(await quiet.stop('SIGINT'), 130)
+    assert.equal(existsSync(`${dir}/c.sock`), false)
+  })
+
+  it('-idleTimeout (hivemind): exits by itself when no persistent connection comes', async () => {
+    const dir = tempDir()
+    const began = Date.now()
+    const r = await runToExit([`-listen=/unix${dir}/c.sock`, '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-idleTimeout=3s'])
+    assert.equal(r.code, 143, r.stderr)
+    assert.ok(Date.now() - began >= 3000)
     assert.equal(existsSync(`${dir}/c.sock`), false)
   })
 

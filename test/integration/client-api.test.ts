@@ -145,7 +145,8 @@ describe('client: API routes and named errors', { timeout: 120_000 }, () => {
 
   it('timeouts: TimeoutError from the daemon (504) and abort as AbortError', async () => {
     const { createServer } = await import('node:net')
-    const silent = createServer(() => {})
+    const conns: Array<import('node:net').Socket> = []
+    const silent = createServer(c => { conns.push(c) })
     await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
     const address = `/ip4/127.0.0.1/tcp/${(silent.address() as { port: number }).port}`
     try {
@@ -154,7 +155,7 @@ describe('client: API routes and named errors', { timeout: 120_000 }, () => {
       assert.equal(t.status, 504)
       await assert.rejects(a.client.connect(GHOST, [address], { signal: AbortSignal.timeout(200) }), AbortError)
     } finally {
-      silent.closeAllConnections?.()
+      for (const c of conns) c.destroy()
       silent.close()
     }
   })

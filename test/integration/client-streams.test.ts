@@ -35,6 +35,12 @@ async function waitEvent (events: AsyncIterator<DaemonEvent>, pred: (e: DaemonEv
   }
 }
 
+function deferred (): { promise: Promise<void>, resolve: () => void } {
+  let resolve = (): void => {}
+  const promise = new Promise<void>(r => { resolve = r })
+  return { promise, resolve }
+}
+
 /** A valid peer ID nobody has. */
 const GHOST = '12D3KooWGzh9Vxv3tVQuvPMe3NHTMsJrQWs8HT4iaYhoWTrzr2Ua'
 
@@ -148,8 +154,8 @@ describe('client: streams between two programs with their own daemons', { timeou
     await Promise.all([eventsA.ready(), eventsB.ready()])
     const itA = eventsA[Symbol.asyncIterator]()
     const itB = eventsB[Symbol.asyncIterator]()
-    const handlerClosed = Promise.withResolvers<void>()
-    const handlerHas = Promise.withResolvers<void>()
+    const handlerClosed = deferred()
+    const handlerHas = deferred()
     let handlerError: Error | undefined
     await b.client.handle('/test/sink/1', s => {
       handlerHas.resolve()

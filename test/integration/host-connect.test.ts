@@ -123,4 +123,21 @@ describe('two daemons connect', { concurrency: true }, () => {
     assert.equal(diag.connections.length, 0)
     await Promise.all([a3.stop(), b.stop(), c.stop()])
   })
+
+  it('-connManager trims to -connLo above -connHi, sparing connections within -connGrace', async () => {
+    const peers = await Promise.all([0, 1, 2].map(async () => await startDaemon([])))
+    const list = peers.map(p => withId(p, /tcp/)).join(',')
+    const [trimmed, graced] = await Promise.all([
+      startDaemon(['-b', '-bootstrapPeers', list, '-connManager', '-connLo=1', '-connHi=2', '-connGrace=0']),
+      startDaemon(['-b', '-bootstrapPeers', list, '-connManager', '-connLo=1', '-connHi=2', '-connGrace=1h'])
+    ])
+    // the trim may close a connection while the bootstrap round is still dialing, so only
+    // the spared daemon is sure to list all three
+    assert.equal(graced.banner.bootstrapPeers.length, 3, 'all three bootstrap peers were connected')
+    let count = -1
+    await waitFor(async () => { count = (await trimmed.diagnostics()).connections.length; return count <= 1 }, 'trim to -connLo', 20_000)
+    assert.equal(count, 1)
+    assert.equal((await graced.diagnostics()).connections.length, 3, 'young connections are spared')
+    await Promise.all([trimmed, graced, ...peers].map(async d => await d.stop()))
+  })
 })

@@ -107,7 +107,7 @@ export async function runToExit (args: string[], opts: { ms?: number, input?: st
  * the banner). Defaults: loopback TCP only, no p2pd or HTTP plane (tests pass them when
  * they need them), info logs.
  */
-export async function startDaemon (args: string[], opts: { prefix?: string[], input?: string, ms?: number } = {}): Promise<DaemonProcess> {
+export async function startDaemon (args: string[], opts: { prefix?: string[], input?: string, ms?: number, env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
   const full = ['-listen=', '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-logLevel=info', ...args]
   const { proc, out, exited } = spawnDaemon(full, opts)
   let exitCode: number | null | undefined

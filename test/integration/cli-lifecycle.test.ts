@@ -54,15 +54,17 @@ describe('daemon lifecycle', { concurrency: true }, () => {
     assert.equal(existsSync(diag.socketDir), false, 'per-stream socket dir removed')
   })
 
-  it('TCP control endpoints show their bound ports; SIGINT exits 130; -q prints nothing', async () => {
+  it('TCP control endpoints show their bound ports; DEBUG works; SIGINT exits 130; -q prints nothing', async () => {
     const dir = tempDir()
     const [tcp, quiet] = await Promise.all([
-      startDaemon(['-listen=/ip4/127.0.0.1/tcp/0', '-httpListen=/ip4/127.0.0.1/tcp/0']),
+      startDaemon(['-listen=/ip4/127.0.0.1/tcp/0', '-httpListen=/ip4/127.0.0.1/tcp/0'], { env: { DEBUG: 'libp2p:tcp*' } }),
       startDaemon(['-q', `-listen=/unix${dir}/c.sock`])
     ])
     assert.match(tcp.banner.control ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/[1-9]\d*$/)
     assert.match(tcp.banner.http ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/[1-9]\d*$/)
     assert.equal(quiet.stdout(), '')
+    assert.match(tcp.stderr(), /libp2p:tcp:listener listening on/, 'DEBUG=libp2p:* still reaches stderr')
+    assert.doesNotMatch(tcp.stdout(), /libp2p:tcp/, 'and never stdout')
     assert.equal(await tcp.stop('SIGINT'), 130)
     assert.equal(await quiet.stop('SIGINT'), 130)
     assert.equal(existsSync(`${dir}/c.sock`), false)

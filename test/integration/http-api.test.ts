@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
-import { spawnDaemon } from './helpers/daemon.js'
+import { spawnDaemons } from './helpers/daemon.js'
 import { openLines, request } from './helpers/http.js'
 import { sleep, startCallbackServer } from './helpers/program.js'
 import type { SpawnedDaemon } from './helpers/daemon.js'
@@ -21,7 +21,7 @@ describe('HTTP API routes', () => {
 
   before(async () => {
     const flags = ['-dhtServer', '-pubsub', '-pubsubRouter', 'floodsub']
-    ;[a, b] = await Promise.all([spawnDaemon(flags), spawnDaemon(flags)])
+    ;[a, b] = await spawnDaemons([flags, flags])
   })
   after(async () => { await Promise.all([a?.stop(), b?.stop()]) })
 

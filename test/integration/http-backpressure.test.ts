@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { rssKiB, spawnDaemon } from './helpers/daemon.js'
+import { rssKiB, spawnDaemons } from './helpers/daemon.js'
 import { request } from './helpers/http.js'
 import { connectStream, sleep, startCallbackServer } from './helpers/program.js'
 import type { SpawnedDaemon } from './helpers/daemon.js'
@@ -33,7 +33,7 @@ describe('HTTP API backpressure with a reader that stops reading', () => {
   let remote: Socket | undefined
 
   before(async () => {
-    [a, b] = await Promise.all([spawnDaemon(), spawnDaemon()])
+    [a, b] = await spawnDaemons([[], []])
     assert.equal((await request(a.httpAddr ?? '', 'POST', '/api/daemon/peers', { body: { peerID: b.peerId, addresses: b.addrs } })).status, 204)
     cb = await startCallbackServer('unix', () => ({ run: s => { remote = s; s.pause() } }), b.dir)
     assert.equal((await request(b.httpAddr ?? '', 'POST', '/api/daemon/handlers', { body: { protocols: ['/hold/1'], callback: cb.url } })).status, 204)

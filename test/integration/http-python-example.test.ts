@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
-import { spawnDaemon } from './helpers/daemon.js'
+import { spawnDaemons } from './helpers/daemon.js'
 import type { SpawnedDaemon } from './helpers/daemon.js'
 
 const SCRIPT = fileURLToPath(new URL('../../examples/python/libp2pd_echo.py', import.meta.url))
@@ -26,7 +26,7 @@ async function runPython (args: string[], timeoutMs = 60_000): Promise<{ code: n
 describe('examples/python against two daemons', () => {
   let a: SpawnedDaemon
   let b: SpawnedDaemon
-  before(async () => { [a, b] = await Promise.all([spawnDaemon(), spawnDaemon()]) })
+  before(async () => { [a, b] = await spawnDaemons([[], []]) })
   after(async () => { await Promise.all([a?.stop(), b?.stop()]) })
 
   for (const callback of ['tcp', 'unix']) {

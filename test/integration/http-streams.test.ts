@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { access } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
-import { spawnDaemon } from './helpers/daemon.js'
+import { spawnDaemon, spawnDaemons } from './helpers/daemon.js'
 import { openLines, request } from './helpers/http.js'
 import { closed, connectStream, echo, readAll, sha256, sleep, startCallbackServer, writeAllAndEnd } from './helpers/program.js'
 import type { SpawnedDaemon } from './helpers/daemon.js'
@@ -31,7 +31,7 @@ describe('HTTP API streams between two daemons', () => {
   }
 
   before(async () => {
-    [a, b] = await Promise.all([spawnDaemon(), spawnDaemon()])
+    [a, b] = await spawnDaemons([[], []])
     const res = await post(a, '/api/daemon/peers', { peerID: b.peerId, addresses: b.addrs })
     assert.equal(res.status, 204, res.body.toString())
   })

@@ -34,14 +34,19 @@ export interface SpawnedDaemon {
 
 /** Options of `spawnDaemon`. */
 export interface SpawnOptions {
-  /** Give up waiting for the banner after this long. @default 20000 */
+  /** Give up waiting for the banner after this long. @default 30000 */
   timeoutMs?: number
   /** Extra environment variables. */
   env?: Record<string, string>
 }
 
 const live = new Set<ChildProcess>()
-process.once('exit', () => { for (const p of live) p.kill('SIGKILL') })
+const killAll = (): void => { for (const p of live) p.kill('SIGKILL') }
+process.once('exit', killAll)
+// the test runner stops a timed-out file with a signal: take the daemons along
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => { killAll(); process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)) })
+}
 
 function hasFlag (args: string[], name: string): boolean {
   return args.some(a => a === `-${name}` || a === `--${name}` || a.startsWith(`-${name}=`) || a.startsWith(`--${name}=`))
@@ -84,7 +89,7 @@ export async function spawnDaemon (args: string[] = [], options: SpawnOptions = 
 
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`no banner within ${options.timeoutMs ?? 20000} ms; stdout: ${out} stderr: ${err.slice(-2000)}`)) }, options.timeoutMs ?? 20000)
+      const timer = setTimeout(() => { reject(new Error(`no banner within ${options.timeoutMs ?? 30000} ms; stdout: ${out} stderr: ${err.slice(-2000)}`)) }, options.timeoutMs ?? 30000)
       const onData = (d: Buffer): void => {
         out += d.toString()
         // the banner is written at once; it ends with the HTTP API line when HTTP is on
@@ -99,6 +104,9 @@ export async function spawnDaemon (args: string[] = [], options: SpawnOptions = 
     throw e
   }
   proc.stdout?.resume()
+  // a daemon a test forgot must not keep the test process alive (the exit hook kills it)
+  proc.unref()
+  for (const s of [proc.stdout, proc.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.()
 
   const lines = out.split('\n').map(l => l.trim())
   const value = (prefix: string): string | undefined => lines.find(l => l.startsWith(prefix))?.slice(prefix.length).trim()
@@ -130,4 +138,18 @@ export function rssKiB (pid: number): number {
   try { text = readFileSync(`/proc/${pid}/status`, 'utf8') } catch {}
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(text)
   return m == null ? 0 : Number(m[1])
+}
+
+/**
+ * Starts several daemons at once; if any fails to start, the others are stopped again
+ * (so a failing `before` hook leaks nothing).
+ */
+export async function spawnDaemons (argsList: string[][], options: SpawnOptions = {}): Promise<SpawnedDaemon[]> {
+  const results = await Promise.allSettled(argsList.map(async args => await spawnDaemon(args, options)))
+  const failed = results.find(r => r.status === 'rejected')
+  if (failed !== undefined) {
+    await Promise.all(results.map(async r => { if (r.status === 'fulfilled') await r.value.stop() }))
+    throw (failed as PromiseRejectedResult).reason
+  }
+  return results.map(r => (r as PromiseFulfilledResult<SpawnedDaemon>).value)
 }

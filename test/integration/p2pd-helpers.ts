@@ -26,6 +26,11 @@ const BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
 // every daemon a test file spawned dies with the test process, even when a hook failed
 const live = new Set<ChildProcess>()
 process.once('exit', () => { for (const p of live) p.kill('SIGKILL') })
+// the runner ends a file that overran its timeout with SIGTERM, which skips 'exit' handlers
+process.once('SIGTERM', () => {
+  for (const p of live) p.kill('SIGKILL')
+  process.exit(143)
+})
 
 /** A running daemon process. */
 export interface TestDaemon {

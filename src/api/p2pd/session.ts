@@ -105,7 +105,8 @@ export function requestContext (session: Session, seconds?: bigint | number): Re
     timeoutMs: ms,
     get signal () {
       if (controller === undefined) {
-        const c = controller = new AbortController()
+        const c = new AbortController()
+        controller = c
         timer = setTimeout(() => { c.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')) }, ms)
         timer.unref()
         if (session.signal.aborted) c.abort(session.signal.reason)

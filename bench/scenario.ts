@@ -11,6 +11,8 @@ export interface Sizes {
   concurrentDeadlineMs: number
   idleStreams: number
   stalledBytes: number
+  /** Pause before reading RSS so that allocations settle. */
+  settleMs: number
 }
 
 export const FULL: Sizes = {
@@ -20,7 +22,8 @@ export const FULL: Sizes = {
   concurrentStreams: 10_000,
   concurrentDeadlineMs: 60_000,
   idleStreams: 1_000,
-  stalledBytes: 2 ** 30
+  stalledBytes: 2 ** 30,
+  settleMs: 1000
 }
 
 export const SMOKE: Sizes = {
@@ -30,7 +33,8 @@ export const SMOKE: Sizes = {
   concurrentStreams: 100,
   concurrentDeadlineMs: 3_000,
   idleStreams: 20,
-  stalledBytes: 8 * 2 ** 20
+  stalledBytes: 8 * 2 ** 20,
+  settleMs: 200
 }
 
 /** What one run of one scenario on one target measured. */

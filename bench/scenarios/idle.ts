@@ -6,8 +6,8 @@ import type { BytePipe } from '../target.ts'
 const PROTOCOL = '/bench/idle/1.0.0'
 /** Streams opened at a time while building the idle set, to not measure a thundering herd. */
 const BATCH = 100
-/** Let allocations settle before reading RSS. */
-const SETTLE_MS = 1000
+/** Bound on opening one stream; a refused stream must not hold up the whole scenario. */
+const OPEN_MS = 10_000
 
 export const idleRss: Scenario = {
   name: 'idle-rss',
@@ -16,8 +16,8 @@ export const idleRss: Scenario = {
   higherIsBetter: false,
   appliesTo: () => true,
   timeoutMs: () => 30_000,
-  async run (pair, { signal }) {
-    await sleep(SETTLE_MS, signal)
+  async run (pair, { sizes, signal }) {
+    await sleep(sizes.settleMs, signal)
     const pids = pair.pids()
     const values = pids.map(rssBytes)
     return {
@@ -34,20 +34,26 @@ export const idleStreams: Scenario = {
   unit: 'KB/stream',
   higherIsBetter: false,
   appliesTo: () => true,
-  timeoutMs: (sizes) => 60_000 + sizes.idleStreams * 20,
+  timeoutMs: (sizes) => 60_000 + sizes.idleStreams / 100 * OPEN_MS,
   async run (pair, { sizes, signal }) {
     await pair.handle(PROTOCOL, 'echo', { signal })
     const ping = Uint8Array.of(1)
     const openOne = async (): Promise<BytePipe> => {
-      const pipe = await pair.open(PROTOCOL, { signal })
-      // one byte each way so that B's side of the stream exists too
-      await pipe.write(ping)
-      await readExactly(pipe, 1, signal)
-      return pipe
+      const bound = AbortSignal.any([signal, AbortSignal.timeout(OPEN_MS)])
+      const pipe = await pair.open(PROTOCOL, { signal: bound })
+      try {
+        // one byte each way so that B's side of the stream exists too
+        await pipe.write(ping, { signal: bound })
+        await readExactly(pipe, 1, bound)
+        return pipe
+      } catch (err) {
+        pipe.destroy()
+        throw err
+      }
     }
     const pipes: BytePipe[] = [await openOne()]
     try {
-      await sleep(SETTLE_MS, signal)
+      await sleep(sizes.settleMs, signal)
       const pids = pair.pids()
       const before = totalRss(pids)
       const n = sizes.idleStreams
@@ -60,7 +66,7 @@ export const idleStreams: Scenario = {
           else if (failed++ === 0) firstError = String((outcome.reason as Error)?.message ?? outcome.reason).slice(0, 80)
         }
       }
-      await sleep(SETTLE_MS, signal)
+      await sleep(sizes.settleMs, signal)
       const after = totalRss(pids)
       const opened = pipes.length - 1
       return {

@@ -2,6 +2,7 @@
 // DISCONNECT, CONNMANAGER, PEERSTORE, several requests per connection, the timeout field,
 // the message size limit, garbage, unknown types, and STREAM_HANDLER serving many streams.
 import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -172,6 +173,31 @@ describe('p2pd raw protocol', () => {
       const chunks: Buffer[] = []
       for await (const c of s) chunks.push(c as Buffer)
       assert.equal(Buffer.concat(chunks).toString(), 'early bytes')
+    } finally {
+      s.destroy()
+    }
+  })
+
+  it('STREAM_OPEN carries 16 MiB both ways intact (echo, with backpressure)', async () => {
+    await connectAB()
+    const s = await rawConnect(a)
+    try {
+      await send(s, { type: Request.Type.STREAM_OPEN, streamOpen: { peer: b.peerId.toMultihash().bytes, proto: ['/echo/1.0.0'] } })
+      assert.equal((await readResponse(s)).type, OK)
+      const payload = randomBytes(16 << 20)
+      const received = (async () => {
+        const hash = createHash('sha256')
+        let n = 0
+        for await (const c of s) { hash.update(c as Buffer); n += (c as Buffer).byteLength }
+        return { n, digest: hash.digest('hex') }
+      })()
+      for (let off = 0; off < payload.byteLength; off += 64 * 1024) {
+        if (!s.write(payload.subarray(off, off + 64 * 1024))) await new Promise(resolve => s.once('drain', resolve))
+      }
+      s.end()
+      const got = await received
+      assert.equal(got.n, payload.byteLength)
+      assert.equal(got.digest, createHash('sha256').update(payload).digest('hex'))
     } finally {
       s.destroy()
     }

@@ -94,6 +94,19 @@ describe('p2pd server loop (stub host)', () => {
     assert.equal(await readDelimited(s, { timeout: 5000 }), undefined, 'the daemon closes after the client\'s EOF')
   })
 
+  it('200 concurrent control connections are each answered', async () => {
+    const answers = await Promise.all(Array.from({ length: 200 }, async () => {
+      const s = await dial(plane)
+      try {
+        await writeDelimited(s, Request.encode({ type: Request.Type.IDENTIFY }))
+        return (await response(s)).type
+      } finally {
+        s.destroy()
+      }
+    }))
+    assert.deepEqual(new Set(answers), new Set([Response.Type.OK]))
+  })
+
   it('over the message limit: ERROR then close', async () => {
     const s = await dial(plane)
     s.write(encodeVarint(1025))

@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url'
 import { createClient } from '@libp2p/daemon-client'
 import { UnsupportedError } from '@libp2p/interop'
 import { multiaddr } from '@multiformats/multiaddr'
+import { TIMEOUT_SCALE } from './mocha-globals.js'
 import type { Daemon, SpawnOptions } from '@libp2p/interop'
 
 /** The daemon binary (it loads `dist/`, so `npm run build` first). */
 export const LIBP2PD_BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
 
-/** How long a daemon may take to print its banner on a busy 2-core machine. */
-const STARTUP_TIMEOUT_MS = 20_000
+/** How long a daemon may take to print its banner on a busy 2-core machine (scaled like the suite's timeouts). */
+const STARTUP_TIMEOUT_MS = 20_000 * TIMEOUT_SCALE
 /** How long `stop()` waits after SIGTERM before it sends SIGKILL. */
 const STOP_GRACE_MS = 5_000
 /** How much of the daemon's stderr is kept for error messages. */

@@ -21,6 +21,7 @@ import { openDatastore } from './datastore.js'
 import { AGENT_VERSION } from './version.js'
 import { connectionManagerInit, watchConnectionCount } from './connmgr.js'
 import { ensureGlobalWebSocket } from './websocket-global.js'
+import { mdnsDiscovery } from './mdns.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -97,7 +98,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
   Object.assign(services, await buildRouting(config), await buildPubsub(config))
 
   const peerDiscovery: Array<(components: any) => any> = []
-  if (config.mdns) peerDiscovery.push((await import('@libp2p/mdns')).mdns())
+  if (config.mdns) peerDiscovery.push(await mdnsDiscovery())
   // -b is handled by ./bootstrap.ts with p2pd's semantics (tagged, not protected from the
   // connection manager, topped up every 15 min), not by @libp2p/bootstrap's keep-alive
 

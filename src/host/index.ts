@@ -70,7 +70,8 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     listen = listen.filter(a => !a.includes('/quic'))
   }
   // js-libp2p makes relay reservations for `/p2p-circuit` listen addresses
-  if (config.relay.autoRelay || config.noListenAddrs) {
+  // a node forced public needs no reservation (p2pd's autorelay only reserves when private)
+  if ((config.relay.autoRelay && config.forceReachability !== 'public') || config.noListenAddrs) {
     for (const relay of config.relay.trustedRelays) listen.push(`${relay}/p2p-circuit`)
     if (config.relay.trustedRelays.length === 0 || config.relay.discovery) listen.push('/p2p-circuit')
   }

@@ -6,7 +6,7 @@ const P2P_CODE = 421
 /**
  * The startup banner, exactly as p2pd prints it (harnesses parse these lines: js interop
  * reads `Control socket:`, the py bindings wait for all three heads, hivemind for `Peer ID:`),
- * then p2pd's `Bootstrap peers:` list when bootstrap peers were connected, then our own
+ * then p2pd's `Bootstrap peers:` list (the `-bootstrapPeers` given with `-b`), then our own
  * `HTTP API:` and `Metrics:` lines. Addresses are the bound ones (never `tcp/0`).
  */
 export function banner (daemon: Daemon, bootstrapPeers: readonly string[] = []): string {

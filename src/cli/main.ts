@@ -116,13 +116,11 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
     return 128 + SIGNALS[signal]
   }
 
-  let bootstrapped: string[] = []
   if (config.bootstrap.enabled) {
     const abort = new AbortController()
     void stopSignal.then(() => { abort.abort() })
     try {
       const result = await connectBootstrapPeers(daemon.context.node, config.bootstrap.peers, { signal: abort.signal })
-      bootstrapped = result.connected
       log.info({ connected: result.connected, failed: result.failed }, 'bootstrap done')
       const stopTopUp = keepBootstrapped(daemon.context.node, config.bootstrap.peers, r => {
         if (r instanceof Error) log.warn({ err: r.message }, 'bootstrap top-up failed')
@@ -140,7 +138,8 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
   const early = signalled()
   if (early !== undefined) return await shutdown(early)
 
-  if (!config.quiet) process.stdout.write(banner(daemon, bootstrapped))
+  // p2pd lists the configured bootstrap peers (not the default ones), whichever connected
+  if (!config.quiet) process.stdout.write(banner(daemon, config.bootstrap.enabled ? config.bootstrap.peers : []))
   log.info({ peerId: daemon.context.node.peerId.toString(), control: daemon.controlAddress, http: daemon.httpAddress, metrics: daemon.metricsAddress }, 'daemon started')
 
   return await shutdown(await stopSignal)

@@ -12,8 +12,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { TIMEOUT_SCALE } from './mocha-globals.js'
 import type { Daemon, SpawnOptions } from '@libp2p/interop'
 
-/** The daemon binary (it loads `dist/`, so `npm run build` first). */
-export const LIBP2PD_BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
+/** The daemon binary (it loads `dist/`, so `npm run build` first); INTEROP_LIBP2PD_BIN runs another build. */
+export const LIBP2PD_BIN = process.env.INTEROP_LIBP2PD_BIN ?? fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
 
 /** How long a daemon may take to print its banner on a busy 2-core machine (scaled like the suite's timeouts). */
 const STARTUP_TIMEOUT_MS = 20_000 * TIMEOUT_SCALE

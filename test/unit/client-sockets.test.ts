@@ -1,0 +1,211 @@
+/**
+ * Stream sockets and the callback server of the client with stub unix servers in place of
+ * the daemon: reset ordering (DELETE before the socket closes), half-close, reset detection
+ * after EOF, `for await` semantics, the callback route's answers and its cleanup; and
+ * `spawnDaemon` with fake daemon programs (banner, early exit, no banner).
+ */
+import { strict as assert } from 'node:assert'
+import { once } from 'node:events'
+import { existsSync, statSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { CallbackServers } from '../../src/client/callback-server.js'
+import { Libp2pdError, StreamResetError, TimeoutError, spawnDaemon } from '../../src/client/index.js'
+import { connectStream } from '../../src/client/stream-socket.js'
+import type { StreamOps } from '../../src/client/stream-socket.js'
+import type { StreamInfo } from '../../src/client/types.js'
+import type { Server, Socket } from 'node:net'
+
+let dir: string
+let n = 0
+
+/** A stub "daemon stream socket": one unix server per stream, handing us its end. */
+async function stubStream (): Promise<{ info: StreamInfo, server: Server, peer: Promise<Socket> }> {
+  const path = join(dir, `s${n++}.sock`)
+  let resolve: (s: Socket) => void = () => {}
+  const peer = new Promise<Socket>(r => { resolve = r })
+  const server = createServer({ allowHalfOpen: true }, s => { resolve(s) })
+  server.listen(path)
+  await once(server, 'listening')
+  const info: StreamInfo = { id: `id${n}`, localAddr: '', localID: 'me', remoteAddr: '', remoteID: 'them', createdAt: new Date().toISOString(), direction: 'OUTGOING', socketPath: path, protocol: '/p/1' }
+  return { info, server, peer }
+}
+
+function recordingOps (log: string[], alive = true, delay = 50): StreamOps {
+  return {
+    reset: async id => { log.push(`reset ${id}`); await new Promise(resolve => setTimeout(resolve, delay)); log.push('reset done') },
+    exists: async () => alive
+  }
+}
+
+before(async () => { dir = await mkdtemp(join(tmpdir(), 'client-sockets-')) })
+after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+describe('client stream sockets', () => {
+  it('destroy() resets on the daemon before the socket closes', async () => {
+    const { info, server, peer } = await stubStream()
+    const log: string[] = []
+    const s = await connectStream(info, recordingOps(log))
+    const p = await peer
+    p.on('end', () => { log.push('peer saw end') })
+    p.resume()
+    s.write('x')
+    s.destroy()
+    await once(s, 'close')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    assert.deepEqual(log, [`reset ${info.id}`, 'reset done', 'peer saw end'])
+    server.close()
+  })
+
+  it('half-close both ways is not a reset, and reading to EOF with for await keeps the write side', async () => {
+    const { info, server, peer } = await stubStream()
+    const log: string[] = []
+    const s = await connectStream(info, recordingOps(log))
+    const p = await peer
+    p.end('request')
+    let got = ''
+    for await (const c of s) got += String(c)
+    assert.equal(got, 'request')
+    assert.equal(s.destroyed, false, 'still writable after EOF')
+    const closed = once(s, 'close')
+    s.end('answer')
+    let answer = ''
+    for await (const c of p) answer += String(c)
+    assert.equal(answer, 'answer')
+    await closed
+    assert.deepEqual(log, [], 'no reset for a clean close')
+    server.close()
+  })
+
+  it('leaving a for await loop early resets', async () => {
+    const { info, server, peer } = await stubStream()
+    const log: string[] = []
+    const s = await connectStream(info, recordingOps(log, true, 0))
+    const p = await peer
+    p.write('a')
+    for await (const _ of s) break
+    await once(s, 'close')
+    assert.deepEqual(log, [`reset ${info.id}`, 'reset done'])
+    server.close()
+  })
+
+  it('EOF for a stream the daemon forgot means reset: StreamResetError', async () => {
+    const { info, server, peer } = await stubStream()
+    const s = await connectStream(info, recordingOps([], false))
+    const p = await peer
+    p.destroy()
+    s.resume()
+    const [err] = await once(s, 'error')
+    assert.ok(err instanceof StreamResetError)
+    server.close()
+  })
+
+  it('a socket that is gone: DaemonUnreachableError; an aborted signal: AbortError', async () => {
+    const stub = await stubStream()
+    stub.server.close()
+    const info = { ...stub.info, socketPath: join(dir, 'gone.sock') }
+    await assert.rejects(connectStream(info, recordingOps([])), { name: 'DaemonUnreachableError' })
+    const log: string[] = []
+    await assert.rejects(connectStream(info, recordingOps(log, true, 0), AbortSignal.abort()), { name: 'AbortError' })
+    assert.deepEqual(log, [`reset ${info.id}`, 'reset done'], 'a stream nobody will use is reset')
+  })
+})
+
+/** POSTs to a callback server; resolves with the status. */
+async function post (base: string, path: string, body: string): Promise<number> {
+  const target = base.startsWith('unix:') ? { socketPath: base.slice(5), path } : { host: '127.0.0.1', port: Number(new URL(base).port), path: new URL(base).pathname + path }
+  return await new Promise((resolve, reject) => {
+    const req = request({ ...target, method: 'POST', headers: { 'content-type': 'application/json' } }, res => { res.resume(); resolve(res.statusCode ?? 0) })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('client callback server', () => {
+  it('answers 204 and runs the handler; 400 for junk, 404 for unknown protocols and paths; cleans up', async () => {
+    const log: string[] = []
+    const errors: string[] = []
+    const cb = new CallbackServers(recordingOps(log, true, 0), err => { errors.push(err.message) })
+    const base = await cb.base('unix')
+    assert.match(base, /^unix:\//)
+    const sockDir = base.slice(5).replace(/\/callback\.sock$/, '')
+    assert.equal(statSync(sockDir).mode & 0o777, 0o700)
+    const got: string[] = []
+    cb.set('/p/1', async (s, info) => {
+      let text = ''
+      for await (const c of s) text += String(c)
+      got.push(`${info.id}:${text}`)
+      if (text === 'boom') throw new Error('handler failed')
+      s.end()
+    })
+    const ok = await stubStream()
+    assert.equal(await post(base, '/api/client/peers/them/streams', JSON.stringify(ok.info)), 204)
+    ;(await ok.peer).end('hello')
+    const bad = await stubStream()
+    assert.equal(await post(base, '/api/client/peers/them/streams', JSON.stringify(bad.info)), 204)
+    const badPeer = await bad.peer
+    badPeer.on('error', () => {})
+    badPeer.end('boom')
+    assert.equal(await post(base, '/api/client/peers/them/streams', '{nope'), 400)
+    assert.equal(await post(base, '/api/client/peers/them/streams', JSON.stringify({ ...ok.info, protocol: '/other/1' })), 404)
+    assert.equal(await post(base, '/api/elsewhere', '{}'), 404)
+    const deadline = Date.now() + 2000
+    while ((got.length < 2 || !log.includes(`reset ${bad.info.id}`)) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+    assert.deepEqual(got.sort(), [`${ok.info.id}:hello`, `${bad.info.id}:boom`].sort())
+    assert.deepEqual(errors, ['handler failed'])
+    assert.ok(log.includes(`reset ${bad.info.id}`), 'only the failing stream is reset')
+    assert.ok(!log.includes(`reset ${ok.info.id}`))
+    await cb.close()
+    assert.equal(existsSync(sockDir), false)
+    ok.server.close()
+    bad.server.close()
+  })
+
+  it('over TCP only the secret path prefix is served', async () => {
+    const cb = new CallbackServers(recordingOps([]), () => {})
+    const base = await cb.base('tcp')
+    assert.match(base, /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}$/)
+    const port = new URL(base).port
+    assert.equal(await post(`http://127.0.0.1:${port}`, '/api/client/peers/x/streams', '{}'), 404)
+    assert.equal(await post(base, '/api/client/peers/x/streams', '{}'), 400)
+    await cb.close()
+  })
+})
+
+describe('client spawnDaemon with fake daemons', () => {
+  const fake = async (name: string, body: string): Promise<string> => {
+    const p = join(dir, name)
+    await writeFile(p, body)
+    return p
+  }
+
+  it('parses the banner and stops the process', async () => {
+    const bin = await fake('banner.mjs', `
+      process.on('SIGTERM', () => process.exit(0))
+      process.stdout.write('Control socket: /unix/tmp/c.sock\\nPeer ID: 12D3KooWFake\\nPeer Addrs:\\n/ip4/127.0.0.1/tcp/1\\n/ip4/127.0.0.1/tcp/2\\nHTTP API: /unix/tmp/h.sock\\n')
+      setInterval(() => {}, 1000)`)
+    const d = await spawnDaemon({ bin })
+    assert.equal(d.peerId, '12D3KooWFake')
+    assert.deepEqual(d.addrs, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+    assert.equal(d.httpAddress, '/unix/tmp/h.sock')
+    assert.equal(d.controlAddress, '/unix/tmp/c.sock')
+    await d.stop()
+    assert.equal(d.process.exitCode, 0, `signal ${String(d.process.signalCode)}`)
+  })
+
+  it('a daemon that exits first: the error carries its stderr', async () => {
+    const bin = await fake('exits.mjs', `process.stderr.write('bad flag -nope\\n'); process.exit(2)`)
+    await assert.rejects(spawnDaemon({ bin }), (err: any) => err instanceof Libp2pdError && err.code === 'ERR_DAEMON_EXITED' && /bad flag -nope/.test(err.message))
+  })
+
+  it('no banner in time: TimeoutError, and the process is killed even if it ignores SIGTERM', async () => {
+    const bin = await fake('silent.mjs', `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)`)
+    const started = Date.now()
+    await assert.rejects(spawnDaemon({ bin, startTimeout: 300, stopTimeout: 200 }), TimeoutError)
+    assert.ok(Date.now() - started < 3000)
+  })
+})

@@ -15,6 +15,9 @@ export interface StreamSocketOptions {
   acceptTimeoutMs: number
 }
 
+/** A muxer's largest receive window (yamux `maxStreamWindowSize`) plus a frame. */
+const PRE_CONNECT_BUFFER = (16 << 20) + (256 << 10)
+
 class AcceptTimeoutError extends Error {
   constructor (ms: number) {
     super(`no program connected to the stream socket within ${ms} ms`)
@@ -30,6 +33,12 @@ export async function serveStreamSocket (entry: StreamEntry, table: StreamTable,
   const path = entry.socketPath
   if (path === undefined) throw new Error('stream entry has no socket path')
   const { stream } = entry
+  // Until the program connects nobody reads: pause, so the muxer stops granting window and
+  // what the remote sends meanwhile (at most one window) waits in the read buffer, which
+  // must hold a full window (yamux: 16 MiB) instead of js-libp2p's 4 MiB default, or the
+  // stream is reset when a fast sender meets a program that is slow to connect.
+  if (stream.maxReadBufferLength < PRE_CONNECT_BUFFER) stream.maxReadBufferLength = PRE_CONNECT_BUFFER
+  if (stream.readStatus === 'readable') stream.pause()
   let accepted = false
   let timer: NodeJS.Timeout | undefined
 
@@ -45,7 +54,10 @@ export async function serveStreamSocket (entry: StreamEntry, table: StreamTable,
     // one connection per stream: stop listening, which also removes the socket file
     void listener.close()
     socket.setNoDelay?.(true)
-    void bridgeStream(socket, stream, { counters: entry.counters }).then(finish)
+    const bridged = bridgeStream(socket, stream, { counters: entry.counters })
+    // the bridge listens now: deliver what waited and let the remote send again
+    if (stream.readStatus === 'paused') stream.resume()
+    void bridged.then(finish)
   }
 
   // the remote may reset before the program connects

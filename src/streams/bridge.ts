@@ -65,6 +65,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       if (!streamClosed || !socketClosed) return
       stream.removeEventListener('message', onStreamMessage)
       stream.removeEventListener('drain', onStreamDrain)
+      stream.removeEventListener('idle', onStreamDrain)
       stream.removeEventListener('end', onStreamEnd)
       stream.removeEventListener('close', onStreamClose)
       socket.off('drain', onSocketDrain)
@@ -88,8 +89,11 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     // js-libp2p also emits 'drain' on a stream when the shared connection drains, even if
     // this stream's send window is still closed; resume only once its own queue is short,
     // or a stalled remote would let the queue grow by a chunk per spurious 'drain'.
+    // The check runs after the stream's own 'drain' handler has flushed its queue (it does so
+    // in a microtask); and 'idle' (queue empty) resumes too, because once the queue is sent
+    // no further 'drain' comes: without it the socket would stay paused for good.
     const onStreamDrain = (): void => {
-      if (stream.writeBufferLength <= RESUME_BELOW) socket.resume()
+      queueMicrotask(() => { if (stream.writeBufferLength <= RESUME_BELOW) socket.resume() })
     }
     const onSocketEnd = (): void => {
       // the program shut down its write side: carry the half-close to the remote
@@ -150,6 +154,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
 
     stream.addEventListener('message', onStreamMessage as any)
     stream.addEventListener('drain', onStreamDrain)
+    stream.addEventListener('idle', onStreamDrain)
     stream.addEventListener('end', onStreamEnd)
     stream.addEventListener('close', onStreamClose as any)
     if (stream.readableEnded) onStreamEnd()

@@ -78,7 +78,12 @@ describe('HTTP API backpressure with a reader that stops reading', () => {
       const t1 = Date.now()
       while (got < at6 + 4 * 1024 * 1024 && Date.now() - t1 < 20_000) await sleep(50)
       f.stop()
-      assert.ok(got >= at6 + 4 * 1024 * 1024, `flow did not resume: read ${got} bytes`)
+      if (got < at6 + 4 * 1024 * 1024) {
+        const open = async (d: SpawnedDaemon): Promise<number> => (await request(d.httpAddr ?? '', 'GET', '/api/daemon/streams')).json().length
+        assert.fail(`flow did not resume: read ${got} bytes after resuming; writer handed over ${f.accepted()}; ` +
+          `reader ended ${String(reader.readableEnded)} destroyed ${String(reader.destroyed)}, writer destroyed ${String(writer.destroyed)}; ` +
+          `open streams A ${await open(a)} B ${await open(b)}`)
+      }
       assert.equal((await request(a.httpAddr ?? '', 'DELETE', `/api/daemon/streams/${s.id as string}`)).status, 204)
       local.destroy()
     })

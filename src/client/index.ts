@@ -20,5 +20,9 @@ export { spawnDaemon, attach, defaultDaemonCommand, daemonArgs } from './spawn.j
 export type { SpawnOptions, SpawnedDaemon } from './spawn.js'
 export { parseEndpoint } from './transport.js'
 export type { Endpoint } from './transport.js'
-export * from './errors.js'
+export {
+  Libp2pdError, BadRequestError, UnauthorizedError, PeerNotFoundError, StreamNotFoundError, HandlerNotFoundError, NotFoundError,
+  ServiceNotEnabledError, ConflictError, LimitReachedError, DialFailedError, ProtocolNotSupportedError, StreamResetError,
+  TimeoutError, AbortError, DaemonUnreachableError, errorFromResponse
+} from './errors.js'
 export type * from './types.js'

@@ -42,7 +42,7 @@ export interface SpawnOptions {
   stopTimeout?: number
   /** `'inherit'` shows the daemon's log; by default the last lines are kept for error messages. */
   stderr?: 'inherit' | 'pipe'
-  /** API token the client sends. */
+  /** API token: the daemon requires it (`-apiToken`) and the client sends it. */
   token?: string
   /** Failures of stream handlers of the client (see `ClientOptions.onError`). */
   onError?: ErrorReporter
@@ -75,6 +75,7 @@ export function daemonArgs (options: SpawnOptions, dir: string): string[] {
     flags.b = true
     flags.bootstrapPeers = options.bootstrapPeers.join(',')
   }
+  if (options.token !== undefined) flags.apiToken = options.token
   if (options.echo !== undefined) flags.echo = options.echo
   if (options.streamAcceptTimeout !== undefined) flags.streamAcceptTimeout = options.streamAcceptTimeout
   Object.assign(flags, options.flags)

@@ -153,6 +153,7 @@ describe('client endpoints and daemon command lines', () => {
       assert.ok(args.includes(flag), `${flag} in ${args.join(' ')}`)
     }
     assert.ok(daemonArgs({ dht: true }, '/t').includes('-dht=true'))
+    assert.ok(daemonArgs({ token: 'abc' }, '/t').includes('-apiToken=abc'))
     assert.ok(daemonArgs({ dht: 'client' }, '/t').includes('-dhtClient=true'))
   })
 })

@@ -17,8 +17,11 @@ import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 import type { Topology } from './topology.js'
 
-/** Path of the daemon executable (uses `dist/`). */
-export const DAEMON_BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
+/**
+ * Path of the daemon executable: `bin/libp2pd.js` of this checkout (which runs `dist/`), or
+ * `$LIBP2PD_BIN` to test another build (e.g. a snapshot while `dist/` is being rebuilt).
+ */
+export const DAEMON_BIN = process.env.LIBP2PD_BIN ?? fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
 
 /** A daemon running inside a namespace. */
 export interface NetDaemon {

@@ -5,7 +5,7 @@
  * gossipsub, relay server and kad-DHT server on `/ipfs/kad/1.0.0`).
  */
 import { readFile } from 'node:fs/promises'
-import { gossipsub } from '@chainsafe/libp2p-gossipsub'
+import { gossipsub } from '@libp2p/gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'

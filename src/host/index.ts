@@ -71,7 +71,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
   }
   // js-libp2p makes relay reservations for `/p2p-circuit` listen addresses
   // a node forced public needs no reservation (p2pd's autorelay only reserves when private)
-  if ((config.relay.autoRelay && config.forceReachability !== 'public') || config.noListenAddrs) {
+  if (config.relay.autoRelay && config.forceReachability !== 'public') {
     for (const relay of config.relay.trustedRelays) listen.push(`${relay}/p2p-circuit`)
     if (config.relay.trustedRelays.length === 0 || config.relay.discovery) listen.push('/p2p-circuit')
   }
@@ -115,6 +115,9 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     privateKey,
     datastore,
     nodeInfo: { userAgent: AGENT_VERSION },
+    // a late ping under load must not abort a connection carrying thousands of streams
+    // (js-libp2p's default); a dead connection still ends through TCP/QUIC and the muxer
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     addresses: {
       listen,
       announce: config.announceAddrs.length > 0 ? config.announceAddrs : undefined

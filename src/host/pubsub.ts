@@ -14,7 +14,7 @@ export async function buildPubsub (config: DaemonConfig): Promise<Record<string,
     const { floodsub } = await import('@libp2p/floodsub')
     return { pubsub: floodsub({ globalSignaturePolicy }) }
   }
-  const { gossipsub } = await import('@chainsafe/libp2p-gossipsub')
+  const { gossipsub } = await import('@libp2p/gossipsub')
   return {
     pubsub: gossipsub({
       globalSignaturePolicy,

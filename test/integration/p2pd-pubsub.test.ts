@@ -22,10 +22,7 @@ for (const router of ['gossipsub', 'floodsub']) {
       await Promise.all([a?.stop(), b?.stop()])
     })
 
-    // @chainsafe/libp2p-gossipsub 14 is written for @libp2p/interface 2 streams and does not
-    // exchange subscriptions over libp2p 3 (the host's concern, not this plane's): run it, report it
-    const todo = router === 'gossipsub' ? 'gossipsub 14 does not work over libp2p 3 streams' : undefined
-    it('subscribe on b, publish on a: b gets the message with from, seqno and topic', { todo }, async () => {
+    it('subscribe on b, publish on a: b gets the message with from, seqno and topic', async () => {
       const topic = `t-${router}`
       const sub = await b.client.pubsub.subscribe(topic)
       // a must learn that b subscribed before publishing reaches b

@@ -31,7 +31,7 @@ describe('p2pd over a circuit relay (interop relay scenario)', () => {
 
   // src/host gives -noListenAddrs daemons a /p2p-circuit listen address, so b reserves a slot
   // by itself as soon as it connects to the relay (go's p2pd does not): reported to the host owner
-  it('connect without a reservation fails with NO_RESERVATION', { todo: 'host auto-reserves with -noListenAddrs' }, async () => {
+  it('connect without a reservation fails with NO_RESERVATION', async () => {
     const viaRelay = multiaddr(`${relay.addrs[0].toString()}/p2p/${relay.peerId.toString()}/p2p-circuit/p2p/${b.peerId.toString()}`)
     await assert.rejects(a.client.connect(b.peerId, [viaRelay]), (err: Error) => /NO_RESERVATION/.test(err.message))
   })

@@ -55,6 +55,8 @@ export function daemonArgs (options: SpawnOptions, dir: string): string[] {
   const flags: Record<string, string | number | boolean> = {
     listen: `/unix${join(dir, 'p2pd.sock')}`,
     httpListen: options.http === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : `/unix${join(dir, 'http.sock')}`,
+    // stream sockets too: removing the directory cleans up even after a daemon was killed
+    socketDir: join(dir, 'streams'),
     hostAddrs: (options.hostAddrs ?? ['/ip4/127.0.0.1/tcp/0']).join(','),
     logLevel: options.logLevel ?? 'warn'
   }

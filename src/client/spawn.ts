@@ -67,7 +67,7 @@ export function defaultDaemonCommand (): string {
  * client. Rejects (and leaves nothing running) if the daemon exits or times out first.
  */
 export async function spawnDaemon (options: SpawnOptions = {}): Promise<SpawnedDaemon> {
-  const dir = await mkdtemp(join(tmpdir(), 'libp2pd-'))
+  const dir = await mkdtemp(join(tmpdir(), 'libp2pd-spawn-'))
   const bin = options.bin ?? defaultDaemonCommand()
   const args = daemonArgs(options, dir)
   const isScript = /\.(c|m)?js$/.test(bin)

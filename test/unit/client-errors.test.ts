@@ -142,7 +142,7 @@ describe('client endpoints and daemon command lines', () => {
 
   it('builds p2pd-style flags from typed options', () => {
     assert.deepEqual(daemonArgs({}, '/tmp/d'), [
-      '-listen=/unix/tmp/d/p2pd.sock', '-httpListen=/unix/tmp/d/http.sock', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-logLevel=warn'
+      '-listen=/unix/tmp/d/p2pd.sock', '-httpListen=/unix/tmp/d/http.sock', '-socketDir=/tmp/d/streams', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-logLevel=warn'
     ])
     const args = daemonArgs({
       http: 'tcp', dht: 'server', pubsub: true, pubsubRouter: 'floodsub', connManager: { low: 2, high: 4, grace: '1s' },

@@ -67,6 +67,13 @@ export function toDaemonError (err: unknown): DaemonError {
   if (err instanceof DaemonError) return err
   const e = err as { name?: string, message?: string, code?: string } | undefined
   const message = e?.message ?? String(err)
+  // js-libp2p races routers and dial addresses with Promise.any: look inside. Every
+  // attempt finding nothing is "not found"; otherwise the first failure says what went wrong.
+  if (err instanceof AggregateError && err.errors.length > 0) {
+    if (err.errors.every((x: { name?: string }) => x?.name === 'NotFoundError')) return Errors.notFound(err.errors[0].message, { cause: err })
+    const first = toDaemonError(err.errors[0])
+    return first.code === 'ERR_INTERNAL' ? Errors.dialFailed(`${message}: ${first.message}`, { cause: err }) : first
+  }
   switch (e?.name) {
     case 'TimeoutError':
       return Errors.timeout(message, { cause: err })

@@ -9,7 +9,7 @@ test('every catalogue entry has a stable ERR_ code and an HTTP status', () => {
   for (const make of Object.values(Errors)) {
     const e = make()
     assert.ok(e instanceof DaemonError)
-    assert.match(e.code, /^ERR_[A-Z_]+$/)
+    assert.match(e.code, /^ERR_[A-Z0-9_]+$/)
     assert.ok(e.status >= 400 && e.status < 600, `${e.code} status ${e.status}`)
     assert.ok(e.message.length > 0, `${e.code} has a message (p2pd clients need a non-empty msg)`)
     assert.ok(!codes.has(e.code), `${e.code} is unique`)

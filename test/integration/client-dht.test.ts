@@ -40,7 +40,7 @@ describe('client: DHT on three daemons', { timeout: 150_000 }, () => {
     assert.ok(found.every(v => new TextDecoder().decode(v) === 'value one'))
   })
 
-  it('a missing key is NotFoundError (404 ERR_NOT_FOUND per the contract)', { todo: 'the daemon answers 502 ERR_DIAL_FAILED "All promises were rejected" (reported)' }, async () => {
+  it('a missing key is NotFoundError (404 ERR_NOT_FOUND per the contract)', async () => {
     await assert.rejects(d[1].client.dht.getValue(`/v/client-test-missing-${Date.now()}`, { timeout: 5000 }), NotFoundError)
   })
 

@@ -2,9 +2,7 @@
  * Pubsub between three daemons (`-pubsub -pubsubRouter=floodsub`) in a line A - B - C: messages cross
  * the middle daemon, subscriptions are async iterables that end cleanly on abort, `break`
  * or `close()`, and the daemon unsubscribes when they end.
- *
- * Floodsub, because the daemon's default router (gossipsub 14, built for libp2p 2) neither
- * sees topic peers nor delivers under libp2p 3; the last test tracks that as a todo.
+ * The last test checks the default router (gossipsub) between two daemons.
  */
 import { strict as assert } from 'node:assert'
 import { after, before, describe, it } from 'node:test'
@@ -95,7 +93,7 @@ describe('client: pubsub between three daemons', { timeout: 120_000 }, () => {
 })
 
 describe('client: pubsub with the default router (gossipsub)', { timeout: 60_000 }, () => {
-  it('delivers between two daemons', { todo: 'gossipsub 14 did not work with libp2p 3 in the daemon (reported; a move to @libp2p/gossipsub is under way)' }, async () => {
+  it('delivers between two daemons', async () => {
     const g = await Promise.all([0, 1].map(async () => await spawnDaemon({ pubsub: true })))
     try {
       await g[0].client.connect(g[1].peerId, g[1].addrs)

@@ -59,19 +59,27 @@ const STDERR_KEEP = 64 * 1024
  */
 export class DaemonFleet {
   readonly daemons: NetDaemon[] = []
+  private started = 0
   private readonly dir: string
   private readonly removeDir = (): void => { rmSync(this.dir, { recursive: true, force: true }) }
+  // the topology's hooks re-raise SIGINT/SIGTERM only when no other listener is left: do the same
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.removeDir()
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  }
 
   constructor (private readonly topo: Topology) {
     // short: unix socket paths must stay under 108 bytes
     this.dir = mkdtempSync(join(tmpdir(), 'lpnet-'))
     process.once('exit', this.removeDir)
+    process.once('SIGINT', this.onSignal)
+    process.once('SIGTERM', this.onSignal)
   }
 
   /** Starts libp2pd in `host`'s namespace with `args` and waits for its banner. */
   async start (host: string, args: string[], opts: StartOptions = {}): Promise<NetDaemon> {
     const timeoutMs = opts.timeoutMs ?? 60_000
-    const dir = join(this.dir, `${host}-${this.daemons.length}`)
+    const dir = join(this.dir, `${host}-${this.started++}`)
     mkdirSync(dir)
     const api = join(dir, 'http.sock')
     const full = ['-listen', `/unix${join(dir, 'p2pd.sock')}`, '-httpListen', `/unix${api}`, '-logLevel', 'warn', ...args]
@@ -119,18 +127,23 @@ export class DaemonFleet {
     return out
   }
 
-  /** Stops every daemon (SIGTERM, SIGKILL after `graceMs`) and removes the directory. Idempotent. */
+  /** Stops one daemon: SIGTERM, SIGKILL after `graceMs`. Resolves once it exited (bounded). */
+  async stop (d: NetDaemon, graceMs = 5000): Promise<void> {
+    if (!d.alive()) return
+    const kill = setTimeout(() => { d.proc.kill('SIGKILL') }, graceMs)
+    d.proc.kill('SIGTERM')
+    // the topology's destroy() is the backstop if even SIGKILL is not reported
+    await Promise.race([d.exited, new Promise(resolve => setTimeout(resolve, graceMs + 2000))])
+    clearTimeout(kill)
+  }
+
+  /** Stops every daemon and removes the directory. Idempotent. */
   async close (graceMs = 5000): Promise<void> {
-    await Promise.all(this.daemons.map(async d => {
-      if (!d.alive()) return
-      const kill = setTimeout(() => { d.proc.kill('SIGKILL') }, graceMs)
-      d.proc.kill('SIGTERM')
-      // the topology's destroy() is the backstop if even SIGKILL is not reported
-      await Promise.race([d.exited, new Promise(resolve => setTimeout(resolve, graceMs + 2000))])
-      clearTimeout(kill)
-    }))
+    await Promise.all(this.daemons.map(async d => { await this.stop(d, graceMs) }))
     this.removeDir()
     process.removeListener('exit', this.removeDir)
+    process.removeListener('SIGINT', this.onSignal)
+    process.removeListener('SIGTERM', this.onSignal)
   }
 }
 

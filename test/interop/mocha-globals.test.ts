@@ -14,10 +14,12 @@ import { test } from 'node:test'
 const FIXTURE = fileURLToPath(new URL('./fixtures/mocha-suite.ts', import.meta.url))
 
 test('mocha globals: pass, fail, timeout, skip, hook failure, title filter and describe.skip are reported as mocha would', async () => {
-  // without NODE_TEST_CONTEXT, or the child would report to us as a subtest and exit 0
   const dir = mkdtempSync(join(tmpdir(), 'interop-shim-'))
   const env: NodeJS.ProcessEnv = { ...process.env, TALLY_FILE: join(dir, 'tally.json') }
+  // without NODE_TEST_CONTEXT, or the child would report to us as a subtest and exit 0
   delete env.NODE_TEST_CONTEXT
+  // the fixture's timeouts are the ones asserted below
+  delete env.INTEROP_TIMEOUT_SCALE
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   child.stdout.setEncoding('utf8')

@@ -114,10 +114,32 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
           ok = socket.write(buf)
         }
       }
-      if (!ok) stream.pause()
+      if (!ok) {
+        if (resuming) pauseAfterResume = true
+        else stream.pause()
+      }
     }
+    // `stream.resume()` dispatches the buffered data first and grants the remote new window
+    // after: a pause from inside that dispatch would be undone by the grant (and the remote
+    // could then overflow the read buffer, which resets the stream). So a full socket during
+    // resume() pauses once resume() has returned.
+    let resuming = false
+    let pauseAfterResume = false
     // a closed stream may still hold paused data in its read buffer: keep resuming until 'end'
-    const onSocketDrain = (): void => { if (stream.readStatus === 'paused') stream.resume() }
+    const onSocketDrain = (): void => {
+      if (stream.readStatus !== 'paused') return
+      resuming = true
+      try {
+        stream.resume()
+      } finally {
+        resuming = false
+      }
+      if (pauseAfterResume) {
+        pauseAfterResume = false
+        // (re-read: resume() changed it, which the type narrowing cannot see)
+        if ((stream.readStatus as string) === 'readable') stream.pause()
+      }
+    }
     const onStreamEnd = (): void => {
       // every byte the remote sent has been handed to the socket: end our write side
       if (!socket.destroyed && !socket.writableEnded) socket.end()
@@ -158,6 +180,9 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     stream.addEventListener('end', onStreamEnd)
     stream.addEventListener('close', onStreamClose as any)
     if (stream.readableEnded) onStreamEnd()
+    // a socket handed over after a control exchange (p2pd STREAM_OPEN) may have seen its EOF
+    // already, while the framing reader consumed the request: 'end' will not come again
+    if (socket.readableEnded) onSocketEnd()
     if (streamClosed) onStreamClose(Object.assign(new Event('close'), { error: undefined }))
     if (socketClosed) socket.emit('close')
   })

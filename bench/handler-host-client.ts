@@ -14,8 +14,12 @@ export interface HandlerHost {
   listenTcp (kind: HandlerKind): Promise<number>
   /** Act as a p2pd stream handler on the unix socket `path`. */
   listenP2pd (path: string): Promise<void>
-  /** Serve `protocol` on the p2pd listener with `kind`. */
+  /** Serve `protocol` on the p2pd and HTTP callback listeners with `kind`. */
   route (protocol: string, kind: HandlerKind): Promise<void>
+  /** Act as a libp2pd HTTP callback server on the unix socket `path`. */
+  listenHttp (path: string): Promise<void>
+  /** Answer unary calls on `protocol` (echo) over a persistent connection to `control`. */
+  serveUnary (control: string, protocol: string): Promise<void>
   close (): Promise<void>
 }
 
@@ -43,6 +47,8 @@ export async function startHandlerHost (signal: AbortSignal): Promise<HandlerHos
     listenTcp: async (kind) => (await ask({ op: 'tcp', kind })).port ?? 0,
     listenP2pd: async (path) => { await ask({ op: 'p2pd', path }) },
     route: async (protocol, kind) => { await ask({ op: 'route', protocol, kind }) },
+    listenHttp: async (path) => { await ask({ op: 'http', path }) },
+    serveUnary: async (control, protocol) => { await ask({ op: 'unary', control, protocol }) },
     close: async () => { await killChild(child) }
   }
 }

@@ -33,7 +33,8 @@ export const SMOKE: Sizes = {
   concurrentStreams: 100,
   concurrentDeadlineMs: 3_000,
   idleStreams: 20,
-  stalledBytes: 8 * 2 ** 20,
+  // more than one yamux window (16 MiB) plus socket buffers, so a working backpressure path blocks
+  stalledBytes: 64 * 2 ** 20,
   settleMs: 200
 }
 

@@ -1,44 +1,144 @@
 /**
- * libp2pd targets — placeholders until the daemon exists. They report "not available", so
- * the table shows their rows as pending; the adapters will be filled in by whoever lands
- * the daemon, against the same {@link BenchTarget} interface as the baselines.
+ * libp2pd targets: two `bin/libp2pd.js` processes (TCP + noise + yamux on loopback, both
+ * control planes on unix sockets), A connected to B once; B's application side runs in a
+ * handler host. Only the two daemons are measured, as for the reference daemon; the program
+ * side (worker + handler host) is listed by `programPids()`.
  *
- * TODO(libp2pd adapters), intended approach for both targets:
- *  - setup(): spawn `node bin/libp2pd.js` twice (plain `spawn`, stdio piped, killed in
- *    close() like `child.ts` does: SIGTERM then SIGKILL), each with
- *      -hostAddrs /ip4/127.0.0.1/tcp/0 -listen /unix/<tmp>/<a|b>.sock -httpListen /unix/<tmp>/<a|b>-http.sock
- *    and read stdout, bounded by the setup signal, until the banner lines `Control socket:`,
- *    `Peer ID:`, `Peer Addrs:` and `HTTP API:` have all been seen. pids() = the two children.
- *    Connect A to B once (HTTP: the connect endpoint; p2pd: CONNECT).
- *  - libp2pd-http: handle() registers B's handler through the HTTP API (inbound streams
- *    arrive as unix sockets → `socketPipe`); open() asks A's HTTP API for a stream and
- *    connects to the unix socket it returns → `socketPipe`.
- *  - libp2pd-p2pd: speak the p2pd protocol directly on Node sockets (varint-delimited
- *    `Request`/`Response` from @libp2p/daemon-protocol): STREAM_OPEN on a fresh control
- *    connection, then the socket is the stream; STREAM_HANDLER pointing at one persistent
- *    unix listener that reads StreamInfo and dispatches (see reference.ts). Also provide
- *    `pair.unary` through the hivemind-style unary extension so the `unary` scenario runs.
- *  - available(): check that `dist/` is built and `bin/libp2pd.js` exists.
+ *  - `libp2pd-http`: A's HTTP API opens streams (`POST /api/daemon/peers/:id/streams`), the
+ *    worker connects to the returned `socketPath`; B's handlers are registered with
+ *    `POST /api/daemon/handlers` pointing at a callback server in the handler host, which
+ *    connects to each POSTed stream's socket.
+ *  - `libp2pd-p2pd`: STREAM_OPEN on a fresh control connection (which becomes the stream);
+ *    STREAM_HANDLER pointing at a persistent unix listener in the handler host that reads
+ *    the StreamInfo and dispatches. `pair.unary`: hivemind-style unary calls over one
+ *    persistent connection per side (PERSISTENT_CONN_UPGRADE).
  */
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import type { BenchTarget } from '../target.ts'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Request } from '../../src/proto/p2pd.ts'
+import { startHandlerHost, type HandlerHost } from '../handler-host-client.ts'
+import { connectUnix, p2pdRequest, p2pdStreamOpen, PersistentConnection } from '../p2pd-wire.ts'
+import { socketPipe } from '../pipes.ts'
+import { sleep } from '../scenario.ts'
+import { BIN, HttpApi, startDaemon, type Daemon } from './libp2pd-daemon.ts'
+import type { BenchTarget, Pair, SetupOptions, UnaryPlane } from '../target.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/libp2pd.js', import.meta.url))
+type Plane = 'http' | 'p2pd'
 
-function pending (name: string, plane: string): BenchTarget {
+/** Bound on one stream open when the scenario gives no signal. */
+const OPEN_MS = 30_000
+
+/** The build output `bin/libp2pd.js` loads. */
+const DIST_MAIN = path.join(path.dirname(BIN), '..', 'dist', 'src', 'cli', 'main.js')
+
+async function available (): Promise<true | string> {
+  return existsSync(BIN) && existsSync(DIST_MAIN) ? true : 'not built: run `npm run build`'
+}
+
+/** Spawn both daemons and the handler host, connect A to B; everything is undone by `close`. */
+async function setupPair (plane: Plane, { signal }: SetupOptions): Promise<Pair> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-lpd-'))
+  const daemons: Daemon[] = []
+  const persistent: PersistentConnection[] = []
+  let host: HandlerHost | undefined
+  let api: HttpApi | undefined
+  const close = async (): Promise<void> => {
+    for (const p of persistent) p.close()
+    api?.close()
+    await Promise.allSettled([...daemons.map(async (d) => await d.close()), host?.close()])
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    const started = Promise.allSettled(['a', 'b'].map(async (name) => await startDaemon(dir, name, signal)))
+    host = await startHandlerHost(signal)
+    // a daemon that did start must be killed by close() even when the other failed
+    for (const outcome of await started) {
+      if (outcome.status === 'fulfilled') daemons.push(outcome.value)
+    }
+    for (const outcome of await started) if (outcome.status === 'rejected') throw outcome.reason
+    const [a, b] = daemons
+    api = new HttpApi(a.http)
+    const apiB = new HttpApi(b.http)
+    await api.call('POST', `/api/daemon/peers/${b.peerId}/connect`, { addresses: b.addrs, timeout: 20 }, signal)
+    // wait (bounded) until B lists the connection, so its side of the upgrade is complete
+    // before streams arrive in bulk (yamux resets more than 10 "early" streams)
+    while ((await apiB.call<unknown[]>('GET', '/api/daemon/connections', undefined, signal)).length === 0) await sleep(20, signal)
+    apiB.close()
+
+    const handlerHost = host
+    const peerB = peerIdFromString(b.peerId).toMultihash().bytes
+    const callbackPath = path.join(dir, 'callback.sock')
+    const handlerPath = path.join(dir, 'handler.sock')
+    if (plane === 'http') await host.listenHttp(callbackPath)
+    else await host.listenP2pd(handlerPath)
+    const httpA = api
+    const httpB = new HttpApi(b.http)
+
+    const pair: Pair = {
+      async handle (protocol, kind, options) {
+        await handlerHost.route(protocol, kind)
+        const bound = options?.signal ?? AbortSignal.timeout(OPEN_MS)
+        if (plane === 'http') {
+          await httpB.call('POST', '/api/daemon/handlers', { protocols: [protocol], callback: `unix:${callbackPath}` }, bound)
+        } else {
+          await p2pdRequest(b.control, {
+            type: Request.Type.STREAM_HANDLER,
+            streamHandler: { addr: multiaddr(`/unix/${encodeURIComponent(handlerPath)}`).bytes, proto: [protocol] }
+          }, bound)
+        }
+      },
+      async open (protocol, options) {
+        const signal = options?.signal ?? AbortSignal.timeout(OPEN_MS)
+        if (plane === 'p2pd') return socketPipe(await p2pdStreamOpen(a.control, peerB, protocol, signal))
+        const stream = await httpA.call<{ socketPath: string }>('POST', `/api/daemon/peers/${b.peerId}/streams`, { protocol }, signal)
+        const socket = await connectUnix(stream.socketPath, signal)
+        socket.setNoDelay(true)
+        return socketPipe(socket)
+      },
+      pids: () => daemons.map((d) => d.pid),
+      close: async () => {
+        httpB.close()
+        await close()
+      }
+    }
+    if (plane === 'p2pd') pair.unary = unaryPlane(a, b, handlerHost, peerB, persistent)
+    return pair
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** Unary calls from A's persistent connection (in the worker) to B's (in the handler host). */
+function unaryPlane (a: Daemon, b: Daemon, host: HandlerHost, peerB: Uint8Array, persistent: PersistentConnection[]): UnaryPlane {
+  let caller: PersistentConnection | undefined
   return {
-    name,
-    kind: 'daemon',
-    description: `two libp2pd processes driven through ${plane} (pending)`,
-    async available () {
-      return existsSync(BIN) ? 'adapter not implemented yet (see TODO in bench/targets/libp2pd.ts)' : 'bin/libp2pd.js not built yet'
+    async handle (protocol) {
+      await host.serveUnary(b.control, protocol)
+      if (caller == null) {
+        caller = await PersistentConnection.open(a.control, AbortSignal.timeout(OPEN_MS))
+        persistent.push(caller)
+      }
     },
-    async setup () {
-      throw new Error(`${name}: not available yet`)
+    async call (protocol, request, options) {
+      if (caller == null) throw new Error('unary: handle() first')
+      return await caller.call(peerB, protocol, request, options?.signal)
     }
   }
 }
 
-export const libp2pdHttpTarget = pending('libp2pd-http', 'the HTTP API (unix stream sockets)')
-export const libp2pdP2pdTarget = pending('libp2pd-p2pd', 'the p2pd control protocol')
+function target (plane: Plane, description: string): BenchTarget {
+  return {
+    name: `libp2pd-${plane}`,
+    kind: 'daemon',
+    description,
+    available,
+    setup: async (options) => await setupPair(plane, options)
+  }
+}
+
+export const libp2pdHttpTarget = target('http', 'two libp2pd processes (TCP + noise + yamux) driven through the HTTP API (a unix socket per stream)')
+export const libp2pdP2pdTarget = target('p2pd', 'two libp2pd processes (TCP + noise + yamux) driven through the p2pd control protocol, plus hivemind unary calls')

@@ -20,12 +20,15 @@ export function findPython (): string {
   if (pythonPath !== undefined) return pythonPath
   const candidate = process.env.NET_PYTHON ?? 'python3'
   try {
+    // generous: on a loaded machine (e.g. 20 daemons starting in a parallel test file)
+    // interpreter start-up alone has taken over 10 s, which turned delay tests into skips
     pythonPath = execFileSync(candidate, ['-c', 'import sys; print(sys.executable)'], {
-      timeout: 10_000, encoding: 'utf8'
+      timeout: 60_000, encoding: 'utf8'
     }).trim()
     return pythonPath
-  } catch {
-    throw new Error('link delay needs python3 (apt-get install python3-minimal, or set NET_PYTHON)')
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message.split('\n')[0]
+    throw new Error(`link delay needs python3 (apt-get install python3-minimal, or set NET_PYTHON): ${candidate}: ${why}`)
   }
 }
 

@@ -109,10 +109,13 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         counters.bytesIn += data.byteLength
         ok = socket.write(data)
       } else {
+        // a list of chunks leaves in one writev syscall instead of one write per chunk
+        socket.cork()
         for (const buf of data) {
           counters.bytesIn += buf.byteLength
           ok = socket.write(buf)
         }
+        socket.uncork()
       }
       if (!ok) {
         if (resuming) pauseAfterResume = true

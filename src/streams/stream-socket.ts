@@ -3,6 +3,8 @@
  * `socketPath` (0600), accept exactly one connection within the accept timeout, remove the
  * file, and bridge. A program that never connects gets the stream reset.
  */
+import { chmodSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { listenOn } from '../net/listen.js'
 import { bridgeStream } from './bridge.js'
 import type { BridgeResult } from './bridge.js'
@@ -17,6 +19,35 @@ export interface StreamSocketOptions {
 
 /** A muxer's largest receive window (yamux `maxStreamWindowSize`) plus a frame. */
 const PRE_CONNECT_BUFFER = (16 << 20) + (256 << 10)
+
+/**
+ * Listens on a stream's socket path. The path is new and inside the daemon's private 0700
+ * directory, so the usual case is one bind and one synchronous chmod to 0600: the async
+ * `listenOn` costs a thread-pool round trip per chmod plus a second unlink at close, about
+ * 4× the CPU per stream. Only a file left by an earlier run (a reused `-socketDir`) takes
+ * `listenOn`'s stale-socket replacement. Closing the server removes the file (libuv unlinks
+ * a unix socket when its server handle closes).
+ */
+async function listenStreamSocket (path: string, onConnection: (socket: Socket) => void): Promise<{ close: () => void }> {
+  const server = createServer({ allowHalfOpen: true }, onConnection)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ path, exclusive: true }, () => { server.off('error', reject); resolve() })
+    })
+  } catch (err: any) {
+    if (err.code !== 'EADDRINUSE') throw err
+    const listener = await listenOn({ kind: 'unix', path }, onConnection, { allowHalfOpen: true })
+    return { close: () => { void listener.close() } }
+  }
+  try {
+    chmodSync(path, 0o600)
+  } catch (err) {
+    server.close()
+    throw err
+  }
+  return { close: () => { server.close() } }
+}
 
 class AcceptTimeoutError extends Error {
   constructor (ms: number) {
@@ -52,7 +83,7 @@ export async function serveStreamSocket (entry: StreamEntry, table: StreamTable,
     clearTimeout(timer)
     stream.removeEventListener('close', onEarlyClose)
     // one connection per stream: stop listening, which also removes the socket file
-    void listener.close()
+    listener.close()
     socket.setNoDelay?.(true)
     const bridged = bridgeStream(socket, stream, { counters: entry.counters })
     // the bridge listens now: deliver what waited and let the remote send again
@@ -64,16 +95,16 @@ export async function serveStreamSocket (entry: StreamEntry, table: StreamTable,
   const onEarlyClose = (evt: Event & { error?: Error }): void => {
     if (accepted) return
     clearTimeout(timer)
-    void listener.close()
+    listener.close()
     finish({ error: evt.error })
   }
 
-  const listener = await listenOn({ kind: 'unix', path }, onConnection, { allowHalfOpen: true })
+  const listener = await listenStreamSocket(path, onConnection)
   stream.addEventListener('close', onEarlyClose as any)
   timer = setTimeout(() => {
     if (accepted) return
     stream.removeEventListener('close', onEarlyClose as any)
-    void listener.close()
+    listener.close()
     const err = new AcceptTimeoutError(options.acceptTimeoutMs)
     stream.abort(err)
     finish({ error: err })

@@ -71,8 +71,9 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     await node.start()
     cleanups.push(async () => { await node.stop() })
 
-    const streams = new StreamTable()
-    const handlers = new HandlerRegistry(node, log)
+    const { maxStreams, maxStreamsPerPeer, maxStreamsPerProtocol } = config.limits
+    const streams = new StreamTable({ maxStreams, maxStreamsPerPeer, maxStreamsPerProtocol })
+    const handlers = new HandlerRegistry(node, log, { streams })
     const context: CoreContext = { node, config, streams, handlers, socketDir, log }
     cleanups.push(async () => { streams.resetAll() })
 

@@ -3,7 +3,7 @@
  * config, or code). Everything downstream (host, planes, bridge) reads this and nothing else.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { parseEndpoint, parseHostPort } from '../net/endpoint.js'
+import { isLoopbackHost, parseEndpoint, parseHostPort } from '../net/endpoint.js'
 import { OPTIONS_BY_NAME, defaultOptionValues } from './options.js'
 import type { OptionValues } from './options.js'
 
@@ -62,6 +62,25 @@ export interface DaemonConfig {
   streamAcceptTimeoutMs: number
   maxMessageSize: number
   idleTimeoutMs: number
+  /** Resource caps (docs/limits.md); 0 means no limit where a limit is optional. */
+  limits: {
+    maxStreams: number
+    maxStreamsPerPeer: number
+    maxStreamsPerProtocol: number
+    maxConnections: number
+    maxSubscriptions: number
+    httpBodyLimit: number
+    requestTimeoutMs: number
+  }
+  /** Who may use the HTTP API (docs/security.md). */
+  api: {
+    /** A non-loopback TCP endpoint is allowed (a token is then required). */
+    allowRemote: boolean
+    /** The bearer token (`-apiToken`); empty: none, unless `tokenFile` is set. Never log it. */
+    token: string
+    /** A file holding the token (`-apiTokenFile`), read when the HTTP API starts. */
+    tokenFile: string
+  }
 }
 
 /** A configuration problem, reported like a bad flag (exit 2 from the CLI). */
@@ -93,6 +112,29 @@ function checkEndpoint (flag: string, value: string, parse: (v: string) => unkno
   try { parse(value) } catch (err: any) { throw new ConfigError(`invalid value "${value}" for flag -${flag}: ${err.message}`) }
 }
 
+/** Checks `-apiToken` / `-apiTokenFile` (never both); the file is read when the HTTP API starts. */
+function checkApiToken (token: string, file: string): void {
+  if (token !== '' && file !== '') throw new ConfigError('-apiToken and -apiTokenFile cannot both be set')
+  // a bearer token is one header token: no whitespace or control characters
+  if (token !== '' && !/^[\x21-\x7e]+$/.test(token)) throw new ConfigError('the API token must be printable ASCII without spaces')
+}
+
+/**
+ * The HTTP API listens beyond loopback only with -httpAllowRemote and a token; the p2pd
+ * protocol has no authentication, so its TCP endpoint must always be loopback.
+ */
+function checkApiAccess (listen: string, httpListen: string, api: { allowRemote: boolean, token: string, tokenFile: string }): void {
+  const http = httpListen !== '' ? parseEndpoint(httpListen) : undefined
+  if (http?.kind === 'tcp' && !isLoopbackHost(http.host)) {
+    if (!api.allowRemote) throw new ConfigError(`-httpListen ${httpListen} is not a loopback address: pass -httpAllowRemote (with -apiToken or -apiTokenFile) to serve the API to other hosts`)
+    if (api.token === '' && api.tokenFile === '') throw new ConfigError('-httpAllowRemote requires -apiToken or -apiTokenFile')
+  }
+  const control = listen !== '' ? parseEndpoint(listen) : undefined
+  if (control?.kind === 'tcp' && !isLoopbackHost(control.host)) {
+    throw new ConfigError(`-listen ${listen} is not a loopback address: the p2pd protocol has no authentication (use a unix socket or 127.0.0.1)`)
+  }
+}
+
 /** Builds the structured config from option values, checking combinations. */
 export function configFromOptions (partial: Partial<OptionValues> = {}): DaemonConfig {
   const v = { ...defaultOptionValues(), ...partial }
@@ -122,6 +164,14 @@ export function configFromOptions (partial: Partial<OptionValues> = {}): DaemonC
 
   checkEndpoint('listen', s('listen'), parseEndpoint)
   checkEndpoint('httpListen', s('httpListen'), parseEndpoint)
+  for (const k of ['maxStreams', 'maxStreamsPerPeer', 'maxStreamsPerProtocol', 'maxConnections', 'maxSubscriptions']) {
+    if (!Number.isInteger(n(k)) || n(k) < 0) throw new ConfigError(`-${k} must be a non-negative integer (0: no limit)`)
+  }
+  if (n('httpBodyLimit') < 1024) throw new ConfigError('-httpBodyLimit must be at least 1024')
+  if (n('requestTimeout') <= 0) throw new ConfigError('-requestTimeout must be positive')
+  checkApiToken(s('apiToken'), s('apiTokenFile'))
+  const api = { allowRemote: b('httpAllowRemote'), token: s('apiToken'), tokenFile: s('apiTokenFile') }
+  checkApiAccess(s('listen'), s('httpListen'), api)
   checkEndpoint('metricsAddr', s('metricsAddr'), parseHostPort)
   checkAddrs('hostAddrs', list(s('hostAddrs')))
   checkAddrs('announceAddrs', list(s('announceAddrs')))
@@ -176,6 +226,16 @@ export function configFromOptions (partial: Partial<OptionValues> = {}): DaemonC
     metricsAddr: s('metricsAddr'),
     streamAcceptTimeoutMs: n('streamAcceptTimeout'),
     maxMessageSize: n('persistentConnMaxMsgSize'),
-    idleTimeoutMs: n('idleTimeout')
+    idleTimeoutMs: n('idleTimeout'),
+    limits: {
+      maxStreams: n('maxStreams'),
+      maxStreamsPerPeer: n('maxStreamsPerPeer'),
+      maxStreamsPerProtocol: n('maxStreamsPerProtocol'),
+      maxConnections: n('maxConnections'),
+      maxSubscriptions: n('maxSubscriptions'),
+      httpBodyLimit: n('httpBodyLimit'),
+      requestTimeoutMs: n('requestTimeout')
+    },
+    api
   }
 }

@@ -104,6 +104,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   ours('streamAcceptTimeout', 'duration', 10 * SECOND, 'reset a stream whose socket nobody connects to within this time'),
   hive('persistentConnMaxMsgSize', 'int', 4 << 20, 'max control / persistent-connection / unary message size in bytes'),
   hive('idleTimeout', 'duration', 0, 'exit if no persistent connection is opened in this time, and when the last one closes (0: off)'),
+  ours('maxStreams', 'int', 0, 'max open streams, both planes and directions, pending accepts included (0: no limit)'),
+  ours('maxStreamsPerPeer', 'int', 0, 'max open streams with one peer (0: no limit)'),
+  ours('maxStreamsPerProtocol', 'int', 0, 'max open streams on one protocol (0: no limit)'),
+  ours('maxConnections', 'int', 0, 'max libp2p connections: dials to new peers are refused, and js-libp2p refuses inbound ones (0: no limit beyond -connManager)'),
+  ours('maxSubscriptions', 'int', 1024, 'max concurrent pubsub subscriptions and event streams, both planes (0: no limit)'),
+  ours('httpBodyLimit', 'int', 1 << 20, 'max HTTP request body in bytes (413 beyond)'),
+  ours('requestTimeout', 'duration', 30 * SECOND, 'max time to receive a whole request (HTTP, or one p2pd control message; also idle p2pd control connections): slow clients are disconnected'),
+  // access to the HTTP API (docs/security.md)
+  ours('httpAllowRemote', 'bool', false, 'allow a non-loopback TCP -httpListen (requires -apiToken or -apiTokenFile)'),
+  ours('apiToken', 'string', '', 'bearer token every HTTP request must carry (Authorization: Bearer <token>); prefer -apiTokenFile, command lines are visible to local users'),
+  ours('apiTokenFile', 'string', '', 'file holding the HTTP API bearer token (surrounding whitespace trimmed)'),
   // configuration files
   p2pd('f', 'string', '', 'read a JSON config file (p2pd format); flags given explicitly still apply on top'),
   p2pd('i', 'bool', false, 'read a JSON config from standard input')

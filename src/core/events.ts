@@ -2,6 +2,7 @@
  * The daemon's event feed: peer connected/disconnected and stream opened/closed, for the
  * HTTP event stream and the p2pd EVENTS extension.
  */
+import { acquireFeed } from './limits.js'
 import type { CoreContext } from './context.js'
 import type { StreamEntry } from '../streams/table.js'
 
@@ -20,6 +21,7 @@ export interface DaemonEvent {
 
 /** Calls `listener` with every event until the returned function is called. */
 export function subscribeEvents (ctx: CoreContext, listener: (evt: DaemonEvent) => void): () => void {
+  const releaseFeed = acquireFeed(ctx, 'an event stream')
   const now = (): string => new Date().toISOString()
   const onOpen = (evt: CustomEvent<any>): void => {
     const c = evt.detail
@@ -41,6 +43,7 @@ export function subscribeEvents (ctx: CoreContext, listener: (evt: DaemonEvent) 
   ctx.streams.addEventListener('stream:opened', onStreamOpened)
   ctx.streams.addEventListener('stream:closed', onStreamClosed)
   return () => {
+    releaseFeed()
     ctx.node.removeEventListener('connection:open', onOpen as any)
     ctx.node.removeEventListener('connection:close', onClose as any)
     ctx.streams.removeEventListener('stream:opened', onStreamOpened)

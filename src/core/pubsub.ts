@@ -3,6 +3,7 @@
  * either plane) can subscribe to one topic, and the daemon leaves it when the last goes.
  */
 import { Errors } from '../errors.js'
+import { acquireFeed } from './limits.js'
 import type { CoreContext } from './context.js'
 import type { PeerId, PublicKey } from '@libp2p/interface'
 
@@ -72,6 +73,7 @@ export async function doPublish (ctx: CoreContext, topic: string, data: Uint8Arr
 export function doSubscribe (ctx: CoreContext, topic: string, onMessage: (msg: PubsubMessage) => void): () => void {
   if (topic === '') throw Errors.badRequest('a topic is required')
   const ps = pubsubOf(ctx)
+  const releaseFeed = acquireFeed(ctx, `a subscription to ${JSON.stringify(topic.slice(0, 100))}`)
   let counts = refs.get(ctx)
   if (counts === undefined) { counts = new Map(); refs.set(ctx, counts) }
   const listener = (evt: CustomEvent<any>): void => {
@@ -93,6 +95,7 @@ export function doSubscribe (ctx: CoreContext, topic: string, onMessage: (msg: P
   return () => {
     if (done) return
     done = true
+    releaseFeed()
     ps.removeEventListener('message', listener)
     const n = (counts.get(topic) ?? 1) - 1
     if (n <= 0) {

@@ -6,6 +6,7 @@ import { Errors, toDaemonError } from '../errors.js'
 import { bridgeStream } from '../streams/bridge.js'
 import { serveStreamSocket } from '../streams/stream-socket.js'
 import { withTimeout } from './context.js'
+import { checkConnectionLimit } from './limits.js'
 import type { CoreContext, OperationOptions } from './context.js'
 import type { Direction, Plane, StreamEntry } from '../streams/table.js'
 import type { BridgeResult } from '../streams/bridge.js'
@@ -28,18 +29,27 @@ export interface OpenStreamOptions extends OperationOptions {
 export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols: string[], options: OpenStreamOptions = {}): Promise<{ stream: Stream, connection: Connection }> {
   if (protocols.length === 0) throw Errors.badRequest('at least one protocol is required')
   if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot open a stream to self')
-  ctx.streams.checkLimits(peerId.toString(), protocols.length === 1 ? protocols[0] : undefined)
+  // the place is held through dial and negotiation, so concurrent opens cannot overshoot
+  const release = ctx.streams.reserve(peerId.toString(), protocols.length === 1 ? protocols[0] : undefined)
   const signal = withTimeout(options.signal, options.timeoutMs)
   try {
+    checkConnectionLimit(ctx, peerId)
     if (options.addrs !== undefined && options.addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: options.addrs })
     const connection = await ctx.node.dial(peerId, { signal })
     const stream = await connection.newStream(protocols, { signal, runOnLimitedConnection: true, maxOutboundStreams: MAX_OUTBOUND_STREAMS })
+    if (protocols.length > 1) {
+      // with several candidates the per-protocol limit can only be checked once one is chosen
+      try { ctx.streams.checkLimits(peerId.toString(), stream.protocol) } catch (err: any) { stream.abort(err); throw err }
+    }
     return { stream, connection }
   } catch (err) {
     const e = toDaemonError(err)
     // a refused TCP dial surfaces as a bare ECONNREFUSED, which toDaemonError calls a callback failure
     if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND' || e.code === 'ERR_CALLBACK_FAILED') throw Errors.dialFailed(`could not open a stream to ${peerId.toString()}: ${e.message}`, { cause: err })
     throw e
+  } finally {
+    // the caller adds the stream to the table in the same tick it gets it
+    release()
   }
 }
 

@@ -16,10 +16,13 @@ export const UNLIMITED_CONNECTIONS = 1_000_000
 
 /** The js-libp2p connection manager options for a daemon config. */
 export function connectionManagerInit (config: DaemonConfig): { maxConnections: number } {
-  if (!config.connManager.enabled) return { maxConnections: UNLIMITED_CONNECTIONS }
+  // -maxConnections is a hard cap: js-libp2p refuses inbound connections above it (and the
+  // core refuses dials to new peers, see core/limits.ts)
+  const cap = config.limits.maxConnections > 0 ? config.limits.maxConnections : UNLIMITED_CONNECTIONS
+  if (!config.connManager.enabled) return { maxConnections: cap }
   // js-libp2p's own pruning is a hard cap well above the high water mark; trimming to the
   // low water mark is done by `watchConnectionCount`
-  return { maxConnections: Math.max(1, config.connManager.highWater * 2, config.connManager.highWater + 16) }
+  return { maxConnections: Math.min(cap, Math.max(1, config.connManager.highWater * 2, config.connManager.highWater + 16)) }
 }
 
 /**

@@ -6,6 +6,7 @@
  * and removed with the last.
  */
 import { Errors } from '../errors.js'
+import type { StreamTable } from './table.js'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 
@@ -47,15 +48,22 @@ interface Entry {
 export interface HandlerRegistryOptions {
   /** Max concurrent inbound streams per protocol per connection. @default 16384 */
   maxInboundStreams?: number
+  /**
+   * The stream table whose limits (total, per peer, per protocol) inbound streams respect:
+   * an inbound stream beyond a limit is reset at once and never reaches a program.
+   */
+  streams?: StreamTable
 }
 
 /** The registry of protocol handlers. */
 export class HandlerRegistry {
   private readonly entries = new Map<string, Entry>()
   private readonly maxInboundStreams: number
+  private readonly streams?: StreamTable
 
   constructor (private readonly node: Libp2p, private readonly log: Logger, options: HandlerRegistryOptions = {}) {
     this.maxInboundStreams = options.maxInboundStreams ?? 16384
+    this.streams = options.streams
   }
 
   /** Registers `target` for each protocol. */
@@ -139,11 +147,20 @@ export class HandlerRegistry {
       stream.abort(Errors.handlerNotFound(`no handler for ${protocol}`))
       return
     }
+    let release = (): void => {}
+    try {
+      // held until the target has put the stream in the table (or failed to)
+      if (this.streams !== undefined) release = this.streams.reserve(connection.remotePeer.toString(), protocol)
+    } catch (err: any) {
+      this.log.debug({ protocol, peer: connection.remotePeer.toString(), err: err.message }, 'inbound stream refused: limit reached')
+      stream.abort(err)
+      return
+    }
     const target = entry.targets[entry.next++ % entry.targets.length]
     if (entry.next >= entry.targets.length) entry.next = 0
     target.deliver(stream, connection).catch((err: Error) => {
       this.log.warn({ protocol, target: target.address, err: err.message }, 'inbound stream delivery failed; stream reset')
       stream.abort(err)
-    })
+    }).finally(release)
   }
 }

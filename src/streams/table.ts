@@ -53,6 +53,8 @@ export class StreamTable extends TypedEventEmitter<StreamTableEvents> {
   private readonly entries = new Map<string, StreamEntry>()
   private readonly perPeer = new Map<string, number>()
   private readonly perProtocol = new Map<string, number>()
+  /** Streams being opened or delivered, not yet in `entries`: they count against the limits. */
+  private pendingTotal = 0
   private nextId = 1
   readonly limits: StreamLimits
 
@@ -64,12 +66,35 @@ export class StreamTable extends TypedEventEmitter<StreamTableEvents> {
   /** Throws `ERR_LIMIT_REACHED` if one more stream to `peer` on `protocol` would exceed a limit. */
   checkLimits (peer: string, protocol?: string): void {
     const { maxStreams, maxStreamsPerPeer, maxStreamsPerProtocol } = this.limits
-    if (maxStreams > 0 && this.entries.size >= maxStreams) throw Errors.limitReached(`too many open streams (limit ${maxStreams})`)
+    if (maxStreams > 0 && this.entries.size + this.pendingTotal >= maxStreams) throw Errors.limitReached(`too many open streams (limit ${maxStreams}, -maxStreams)`)
     if (maxStreamsPerPeer > 0 && (this.perPeer.get(peer) ?? 0) >= maxStreamsPerPeer) {
-      throw Errors.limitReached(`too many open streams with peer ${peer} (limit ${maxStreamsPerPeer})`)
+      throw Errors.limitReached(`too many open streams with peer ${peer} (limit ${maxStreamsPerPeer}, -maxStreamsPerPeer)`)
     }
     if (protocol !== undefined && maxStreamsPerProtocol > 0 && (this.perProtocol.get(protocol) ?? 0) >= maxStreamsPerProtocol) {
-      throw Errors.limitReached(`too many open streams on ${protocol} (limit ${maxStreamsPerProtocol})`)
+      throw Errors.limitReached(`too many open streams on ${protocol} (limit ${maxStreamsPerProtocol}, -maxStreamsPerProtocol)`)
+    }
+  }
+
+  /**
+   * Checks the limits and holds a place for one stream while it is being opened or handed
+   * to a program (both take network round trips), so concurrent opens cannot overshoot a
+   * limit. The returned function gives the place back; call it exactly once, after the
+   * stream was `add`ed or abandoned (calling it twice is harmless).
+   *
+   * @throws ERR_LIMIT_REACHED
+   */
+  reserve (peer: string, protocol?: string): () => void {
+    this.checkLimits(peer, protocol)
+    this.pendingTotal++
+    bump(this.perPeer, peer, 1)
+    if (protocol !== undefined) bump(this.perProtocol, protocol, 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.pendingTotal--
+      bump(this.perPeer, peer, -1)
+      if (protocol !== undefined) bump(this.perProtocol, protocol, -1)
     }
   }
 

@@ -13,6 +13,7 @@ import { formatEndpoint, isLoopbackHost } from '../../net/endpoint.js'
 import { AddressInUseError, isLiveUnixSocket } from '../../net/listen.js'
 import { VERSION } from '../../host/version.js'
 import { CallbackClient } from './callback.js'
+import { installSecurity, resolveApiToken } from './security.js'
 import { installErrorHandlers, sendError } from './errors.js'
 import { connmgrRoutes } from './routes/connmgr.js'
 import { dhtRoutes } from './routes/dht.js'
@@ -34,9 +35,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
 /** Limits of the HTTP plane. */
 export interface HttpPlaneOptions {
-  /** Max request body in bytes. @default 1 MiB */
+  /** Max request body in bytes. @default `-httpBodyLimit` (1 MiB) */
   bodyLimit?: number
-  /** Max time to receive a whole request. @default 30 s */
+  /** Max time to receive a whole request. @default `-requestTimeout` (30 s) */
   requestTimeoutMs?: number
   /** Max time from routing to response for non-streaming routes. @default 620 s (request timeouts go up to 600 s) */
   handlerTimeoutMs?: number
@@ -60,7 +61,7 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   return (value: unknown) => value === undefined || value === null ? { value: undefined } : check(value)
 }
 
-async function bindServer (server: Server, ep: Endpoint): Promise<Endpoint> {
+async function bindServer (server: Server, ep: Endpoint, allowRemote: boolean): Promise<Endpoint> {
   const bind = async (): Promise<void> => {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -70,8 +71,8 @@ async function bindServer (server: Server, ep: Endpoint): Promise<Endpoint> {
     })
   }
   if (ep.kind === 'tcp') {
-    // the API has no authentication: it must not be reachable from other hosts
-    if (!isLoopbackHost(ep.host)) throw Errors.forbidden(`the HTTP API listens only on loopback, not ${ep.host}`)
+    // beyond loopback only when allowed, and then the config guarantees a token
+    if (!isLoopbackHost(ep.host) && !allowRemote) throw Errors.forbidden(`the HTTP API listens only on loopback, not ${ep.host} (see -httpAllowRemote)`)
     try { await bind() } catch (err: any) {
       if (err.code === 'EADDRINUSE') throw new AddressInUseError(`${formatEndpoint(ep)} is in use`)
       throw err
@@ -99,18 +100,23 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
   const callbacks = new CallbackClient(closer.signal)
   const hctx: HttpContext = { core: ctx, closing: closer.signal, callbacks }
   let server: Server | undefined
+  const requestTimeout = options.requestTimeoutMs ?? ctx.config.limits.requestTimeoutMs
+  const token = await resolveApiToken(ctx.config.api)
   const app: App = Fastify({
     loggerInstance: ctx.log.child({ plane: 'http' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    bodyLimit: options.bodyLimit ?? ctx.config.limits.httpBodyLimit,
     handlerTimeout: options.handlerTimeoutMs ?? 620_000,
     routerOptions: { maxParamLength: 2048 },
     // errors fastify raises before routing (URL too long, bad URL) get the same {error, code}
     frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => { sendError(reply, err) },
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
       server = createServer({
-        requestTimeout: options.requestTimeoutMs ?? 30_000,
-        headersTimeout: 10_000,
+        requestTimeout,
+        headersTimeout: Math.min(10_000, requestTimeout),
+        // how often node looks for requests past those timeouts (slowloris): often enough
+        // that a stalled request is closed within 1.25 x -requestTimeout
+        connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))),
         keepAliveTimeout: 5_000,
         maxHeaderSize: 16 * 1024
       }, handler)
@@ -120,6 +126,8 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
 
   try {
     app.setValidatorCompiler(validatorCompiler)
+    // the door first: token, Host and Origin are checked before routing or reading a body
+    installSecurity(app, { token, tcp: endpoint.kind === 'tcp', allowRemote: ctx.config.api.allowRemote })
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
     installErrorHandlers(app)
@@ -143,7 +151,7 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
     await app.ready()
     if (server === undefined) throw new Error('fastify did not create the HTTP server')
     const srv = server
-    const bound = await bindServer(srv, endpoint)
+    const bound = await bindServer(srv, endpoint, ctx.config.api.allowRemote && token !== '')
 
     let closed: Promise<void> | undefined
     return {

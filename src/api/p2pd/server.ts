@@ -15,7 +15,7 @@ import { connect, disconnect, identify, listPeers } from './conn.js'
 import { connManager } from './connmgr.js'
 import { dht } from './dht.js'
 import { events, streamReset, version } from './extensions.js'
-import { BadVarintError, MessageTooLargeError } from './framing.js'
+import { BadVarintError, FramingTimeoutError, MessageTooLargeError } from './framing.js'
 import { persistentConnUpgrade } from './persistent.js'
 import { peerStore } from './peerstore.js'
 import { pubsub } from './pubsub.js'
@@ -88,10 +88,14 @@ export async function serveControlConnection (plane: PlaneState, socket: Socket)
     while (!session.closed) {
       let bytes: Uint8Array | undefined
       try {
-        bytes = await session.read(plane.signal)
+        // a request must arrive whole within -requestTimeout: an idle or trickling client
+        // (slowloris) would otherwise hold a socket and a session forever
+        const timeout = plane.ctx.config.limits?.requestTimeoutMs
+        bytes = await session.read(plane.signal, timeout !== undefined && timeout > 0 ? timeout : undefined)
       } catch (err: any) {
         // the framing is broken: say why (if the client still listens), then hang up
-        if (err instanceof MessageTooLargeError) await session.respond(errorResponse(Errors.tooLarge(err.message))).catch(() => {})
+        if (err instanceof FramingTimeoutError) await session.respond(errorResponse(Errors.timeout(`no complete request within ${String(plane.ctx.config.limits?.requestTimeoutMs)} ms; closing`))).catch(() => {})
+        else if (err instanceof MessageTooLargeError) await session.respond(errorResponse(Errors.tooLarge(err.message))).catch(() => {})
         else if (err instanceof BadVarintError) await session.respond(errorResponse(Errors.badRequest(err.message))).catch(() => {})
         else log.debug({ err: err.message, session: session.id }, 'p2pd: control connection read failed')
         return

@@ -50,9 +50,12 @@ export class Session {
     return this.controller.signal.aborted || this.socket.destroyed
   }
 
-  /** Reads one varint-delimited message; `undefined` at a clean EOF. */
-  async read (signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    return await readDelimited(this.socket, { maxMessageSize: this.plane.maxMessageSize, signal })
+  /**
+   * Reads one varint-delimited message; `undefined` at a clean EOF. With `timeout` (ms) the
+   * whole message must arrive in that time (slow or stalled senders get FramingTimeoutError).
+   */
+  async read (signal?: AbortSignal, timeout?: number): Promise<Uint8Array | undefined> {
+    return await readDelimited(this.socket, { maxMessageSize: this.plane.maxMessageSize, signal, timeout })
   }
 
   /** Writes one varint-delimited message, waiting for drain when the client reads slowly. */

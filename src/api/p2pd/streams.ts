@@ -12,7 +12,7 @@ import { connect as netConnect } from 'node:net'
 import { parseMultiaddr, parsePeerId, checkProtocol } from '../../core/parse.js'
 import { doOpenStream, trackStream } from '../../core/streams.js'
 import { Errors } from '../../errors.js'
-import { parseEndpoint } from '../../net/endpoint.js'
+import { isLoopbackHost, parseEndpoint } from '../../net/endpoint.js'
 import { StreamInfo } from '../../proto/p2pd.js'
 import { bridgeStream } from '../../streams/bridge.js'
 import { encodeDelimited } from './framing.js'
@@ -112,7 +112,10 @@ export function p2pdTarget (ctx: CoreContext, addr: Multiaddr): HandlerTarget {
 function handlerAddress (bytes: Uint8Array): Multiaddr {
   const addr = parseMultiaddr(bytes)
   // refuse what we could never dial, now rather than at the first inbound stream
-  parseEndpoint(addr.toString())
+  const ep = parseEndpoint(addr.toString())
+  // the daemon only ever dials its own programs: a handler address elsewhere would let a
+  // client aim the daemon's connections at other hosts
+  if (ep.kind === 'tcp' && !isLoopbackHost(ep.host)) throw Errors.badRequest(`stream handler address ${addr.toString()} is not a loopback or unix address`)
   return addr
 }
 

@@ -5,6 +5,7 @@
 import { Type } from 'typebox'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { doGetTopics, doListTopicPeers, doPublish, doSubscribe } from '../../../core/pubsub.js'
+import { checkFeedLimit } from '../../../core/limits.js'
 import { decodeBase64 } from '../../../core/parse.js'
 import { Errors } from '../../../errors.js'
 import { BoundedQueue, sendStream } from '../ndjson.js'
@@ -57,6 +58,7 @@ export function pubsubRoutes (app: App, hctx: HttpContext): void {
   }, async (req, reply) => {
     const topic = req.params.topic
     doGetTopics(ctx) // throws ERR_PUBSUB_NOT_ENABLED before the response starts
+    checkFeedLimit(ctx) // -maxSubscriptions: a 429 before the response starts
     await sendStream(req, reply, async function * (signal) {
       const queue = new BoundedQueue<Record<string, string>>(signal, MAX_UNREAD_MESSAGES, () => Errors.limitReached(`subscriber fell ${MAX_UNREAD_MESSAGES} messages behind; subscription ended`))
       const unsubscribe = doSubscribe(ctx, topic, m => { queue.push(messageJson(m)) })

@@ -38,6 +38,13 @@ const MAX_PAUSED_BUFFER = (16 << 20) + (256 << 10)
 /** Resume reading the program's socket when the stream's send queue is below this. */
 const RESUME_BELOW = 256 << 10
 
+class StreamClosedUnderneathError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ConnectionClosedError'
+  }
+}
+
 class StreamResetByProgramError extends Error {
   constructor (message: string) {
     super(message)
@@ -153,7 +160,13 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       if (evt.error != null) {
         error ??= evt.error
         socket.destroy()
-      } else if (!socket.destroyed && stream.readableEnded) {
+      } else if (!socket.readableEnded && !socket.destroyed) {
+        // closed without an error while the program could still send: nobody closed our
+        // write side, so the connection under the stream went away (js-libp2p closes its
+        // streams without an error when the transport closes). Say so to whoever watches.
+        error ??= new StreamClosedUnderneathError('the connection closed before the stream was finished')
+      }
+      if (evt.error == null && !socket.destroyed && stream.readableEnded) {
         // (if not readableEnded, paused data is still buffered: onStreamEnd ends the socket)
         if (!socket.writableEnded) socket.end()
         // both sides closed their write sides; the socket closes once the program closes

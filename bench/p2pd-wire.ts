@@ -14,15 +14,28 @@ import {
 /** Bound on one control exchange when the caller gives no signal. */
 const CONTROL_MS = 30_000
 
-/** Connect to a unix control socket; rejects (destroying it) on error or abort. */
+/** Longest pause between connect attempts on EAGAIN (the listener's accept backlog is full). */
+const EAGAIN_MAX_PAUSE_MS = 200
+
+/**
+ * Connect to a unix socket; rejects (destroying it) on error or abort. A full accept backlog
+ * answers a unix connect with EAGAIN, which means "try again": thousands of simultaneous
+ * STREAM_OPENs (one control connection each) hit it, so retry, backing off, until `signal`
+ * aborts.
+ */
 export async function connectUnix (path: string, signal: AbortSignal, allowHalfOpen = true): Promise<net.Socket> {
-  const socket = net.connect({ path, allowHalfOpen })
-  try {
-    await once(socket, 'connect', { signal })
-    return socket
-  } catch (err) {
-    socket.destroy()
-    throw err
+  for (let attempt = 1; ; attempt++) {
+    const socket = net.connect({ path, allowHalfOpen })
+    try {
+      await once(socket, 'connect', { signal })
+      return socket
+    } catch (err) {
+      socket.destroy()
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+    }
+    const pause = Math.min(EAGAIN_MAX_PAUSE_MS, 5 * attempt) * (0.5 + Math.random())
+    await new Promise((resolve) => setTimeout(resolve, pause))
+    signal.throwIfAborted()
   }
 }
 

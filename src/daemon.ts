@@ -17,7 +17,7 @@ import type { ControlPlane } from './api/plane.js'
 import type { DaemonConfig } from './config/index.js'
 import type { CoreContext } from './core/context.js'
 import type { HostHandle } from './host/index.js'
-import type { PrivateKey } from '@libp2p/interface'
+import type { Connection, PrivateKey } from '@libp2p/interface'
 import type { Logger } from 'pino'
 
 /** Options of `createDaemon`. */
@@ -76,6 +76,9 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     const handlers = new HandlerRegistry(node, log, { streams })
     const context: CoreContext = { node, config, streams, handlers, socketDir, log }
     cleanups.push(async () => { streams.resetAll() })
+    const onConnectionClose = (evt: CustomEvent<Connection>): void => { streams.closeConnection(evt.detail) }
+    node.addEventListener('connection:close', onConnectionClose)
+    cleanups.push(async () => { node.removeEventListener('connection:close', onConnectionClose) })
 
     let control: ControlPlane | undefined
     let http: ControlPlane | undefined

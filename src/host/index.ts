@@ -115,9 +115,11 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     privateKey,
     datastore,
     nodeInfo: { userAgent: AGENT_VERSION },
-    // a late ping under load must not abort a connection carrying thousands of streams
-    // (js-libp2p's default); a dead connection still ends through TCP/QUIC and the muxer
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // Dead-peer detection: a ping every 10 s, and a connection whose ping fails is aborted
+    // (a silent link cut is otherwise noticed only by TCP, minutes later). js-libp2p's
+    // adaptive ping timeout starts at 5 s, which a daemon moving thousands of streams on a
+    // loaded machine can miss; 15 s at least keeps detection under 30 s without false kills.
+    connectionMonitor: { abortConnectionOnPingFailure: true, pingTimeout: { minTimeout: 15_000, maxTimeout: 60_000 } },
     addresses: {
       listen,
       announce: config.announceAddrs.length > 0 ? config.announceAddrs : undefined

@@ -156,6 +156,22 @@ export class StreamTable extends TypedEventEmitter<StreamTableEvents> {
     entry.stream.abort(err)
   }
 
+  /**
+   * Aborts the streams still open on a connection that has closed. A muxer that ends with
+   * its connection (the remote died and its kernel sent a FIN) may leave a stream half
+   * closed forever: the program would read a clean EOF and the entry would never leave.
+   */
+  closeConnection (connection: Connection): void {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.connection !== connection) continue
+      const status = entry.stream.status
+      if (status === 'closed' || status === 'aborted' || status === 'reset') continue
+      const err = new Error(`the connection to ${entry.remoteID} closed`)
+      err.name = 'ConnectionClosedError'
+      entry.stream.abort(err)
+    }
+  }
+
   /** Resets every stream (shutdown). */
   resetAll (): void {
     for (const id of [...this.entries.keys()]) {

@@ -134,6 +134,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     // could then overflow the read buffer, which resets the stream). So a full socket during
     // resume() pauses once resume() has returned.
     let resuming = false
+    let closedUnderneath = false
     let pauseAfterResume = false
     // a closed stream may still hold paused data in its read buffer: keep resuming until 'end'
     const onSocketDrain = (): void => {
@@ -153,7 +154,9 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     const onStreamEnd = (): void => {
       // every byte the remote sent has been handed to the socket: end our write side
       if (!socket.destroyed && !socket.writableEnded) socket.end()
-      if (streamClosed && !socket.destroyed && socket.readableEnded) socket.destroySoon()
+      // closed by both sides, or closed under the program (nothing it sends can go anywhere):
+      // close the socket once the remote's last bytes are flushed to it
+      if (streamClosed && !socket.destroyed && (socket.readableEnded || closedUnderneath)) socket.destroySoon()
     }
     const onStreamClose = (evt: Event & { error?: Error }): void => {
       streamClosed = true
@@ -165,12 +168,14 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         // write side, so the connection under the stream went away (js-libp2p closes its
         // streams without an error when the transport closes). Say so to whoever watches.
         error ??= new StreamClosedUnderneathError('the connection closed before the stream was finished')
+        closedUnderneath = true
       }
       if (evt.error == null && !socket.destroyed && stream.readableEnded) {
         // (if not readableEnded, paused data is still buffered: onStreamEnd ends the socket)
         if (!socket.writableEnded) socket.end()
-        // both sides closed their write sides; the socket closes once the program closes
-        if (socket.readableEnded) socket.destroySoon()
+        // both sides closed their write sides: the socket closes once the program closes;
+        // closed underneath: the program's writes have nowhere to go, close it now
+        if (socket.readableEnded || closedUnderneath) socket.destroySoon()
       }
       maybeDone()
     }

@@ -145,7 +145,7 @@ describe('scenario: link cut and host killed mid-transfer', { skip: netTestSkipR
 
   // Found by this scenario: after the remote dies, the program reads a clean EOF but the
   // stream stays in the table and no STREAM_CLOSED is emitted (src/streams)
-  it('the dead peer\'s stream leaves the stream table', { todo: 'a stream whose connection closed under it stays listed (reported)' }, async (t) => {
+  it('the dead peer\'s stream leaves the stream table', async (t) => {
     assert.ok(killedStream !== undefined, 'the previous test ran')
     const gone = await pollUntil('the stream to leave the table', 10_000, async () => {
       const streams = await apiJson(a, 'GET', '/api/daemon/streams')

@@ -82,7 +82,8 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     ping: ping({ runOnLimitedConnection: true }),
     dcutr: dcutr()
   }
-  if (config.echo) services.echo = echo({ runOnLimitedConnection: true })
+  // js-libp2p's default of 32 streams per connection is far below what programs open through a daemon
+  if (config.echo) services.echo = echo({ runOnLimitedConnection: true, maxInboundStreams: 1024, maxOutboundStreams: 1024 })
   // UPnP needs AutoNAT to confirm the mapped address, so -natPortMap brings it along
   if (config.autonat || config.natPortMap) services.autonat = autoNAT()
   // without a router the gateway search just times out in the background; start never waits

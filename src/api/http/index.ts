@@ -4,13 +4,13 @@
  * TypeBox schemas validate every request and generate `GET /api/openapi.json`.
  */
 import { createServer } from 'node:http'
-import { chmod, lstat, unlink } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { LogController } from 'fastify'
 import { Errors } from '../../errors.js'
 import { formatEndpoint, isLoopbackHost } from '../../net/endpoint.js'
-import { AddressInUseError, isLiveUnixSocket } from '../../net/listen.js'
+import { bindEndpoint } from '../../net/listen.js'
 import { VERSION } from '../../host/version.js'
 import { CallbackClient } from './callback.js'
 import { installSecurity, resolveApiToken } from './security.js'
@@ -62,36 +62,11 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
 }
 
 async function bindServer (server: Server, ep: Endpoint, allowRemote: boolean): Promise<Endpoint> {
-  const bind = async (): Promise<void> => {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      const done = (): void => { server.off('error', reject); resolve() }
-      if (ep.kind === 'unix') server.listen({ path: ep.path, exclusive: true }, done)
-      else server.listen({ host: ep.host, port: ep.port, exclusive: true }, done)
-    })
+  // beyond loopback only when allowed, and then the config guarantees a token
+  if (ep.kind === 'tcp' && !isLoopbackHost(ep.host) && !allowRemote) {
+    throw Errors.forbidden(`the HTTP API listens only on loopback, not ${ep.host} (see -httpAllowRemote)`)
   }
-  if (ep.kind === 'tcp') {
-    // beyond loopback only when allowed, and then the config guarantees a token
-    if (!isLoopbackHost(ep.host) && !allowRemote) throw Errors.forbidden(`the HTTP API listens only on loopback, not ${ep.host} (see -httpAllowRemote)`)
-    try { await bind() } catch (err: any) {
-      if (err.code === 'EADDRINUSE') throw new AddressInUseError(`${formatEndpoint(ep)} is in use`)
-      throw err
-    }
-    return { ...ep, port: (server.address() as { port: number }).port }
-  }
-  try {
-    await bind()
-  } catch (err: any) {
-    if (err.code !== 'EADDRINUSE') throw err
-    const st = await lstat(ep.path).catch(() => undefined)
-    if (st?.isSocket() !== true) throw new AddressInUseError(`${ep.path} exists and is not a socket`)
-    if (await isLiveUnixSocket(ep.path)) throw new AddressInUseError(`${ep.path} is in use by a running process`)
-    // left behind by a crash: nobody answers, so it is safe to replace
-    await unlink(ep.path)
-    await bind()
-  }
-  await chmod(ep.path, 0o600)
-  return ep
+  return await bindEndpoint(server, ep)
 }
 
 /** Starts the HTTP API on `endpoint`. */

@@ -143,7 +143,9 @@ export class PersistentConnection {
       const lp = lpStream(stream, { maxDataLength: this.maxMessageSize })
       await lp.write(PCRequest.encode({ callId, callUnary: { peer: req.peer, proto, data: req.data ?? new Uint8Array(0) } }), { signal })
       const answer = PCRequest.decode(await lp.read({ signal }))
-      await stream.close({ signal: AbortSignal.timeout(5_000) }).catch(() => { stream?.abort(new Error('close timed out')) })
+      // answer the client first: closing the stream costs a round trip nobody needs to wait for
+      const done = stream
+      void done.close({ signal: AbortSignal.timeout(5_000) }).catch(() => { done.abort(new Error('close timed out')) })
       const response: CallUnaryResponse = answer.unaryResponse ?? { error: new TextEncoder().encode('the remote answered without a unaryResponse') }
       await this.reply({ callId, callUnaryResponse: response })
     } catch (err) {

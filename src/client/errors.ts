@@ -62,7 +62,6 @@ const BY_CODE: Record<string, ErrorClass> = {
   ERR_HANDLER_NOT_FOUND: HandlerNotFoundError,
   ERR_DHT_NOT_ENABLED: ServiceNotEnabledError,
   ERR_PUBSUB_NOT_ENABLED: ServiceNotEnabledError,
-  ERR_CONNMANAGER_NOT_ENABLED: ServiceNotEnabledError,
   ERR_DIAL_FAILED: DialFailedError,
   ERR_PROTOCOL_NOT_SUPPORTED: ProtocolNotSupportedError,
   ERR_STREAM_RESET: StreamResetError,

@@ -3,16 +3,13 @@
  * HTTP plane, or on a control connection for p2pd). Every stream goes into the one table.
  */
 import { Errors, toDaemonError } from '../errors.js'
-import { bridgeStream } from '../streams/bridge.js'
 import { serveStreamSocket } from '../streams/stream-socket.js'
 import { withTimeout } from './context.js'
 import { checkConnectionLimit } from './limits.js'
 import type { CoreContext, OperationOptions } from './context.js'
 import type { Direction, Plane, StreamEntry } from '../streams/table.js'
-import type { BridgeResult } from '../streams/bridge.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Socket } from 'node:net'
 
 /** Max concurrent outbound streams per protocol per connection. */
 const MAX_OUTBOUND_STREAMS = 16384
@@ -90,16 +87,3 @@ export async function exposeStreamSocket (ctx: CoreContext, stream: Stream, conn
   return entry
 }
 
-/**
- * Pipes a stream over an already connected socket (p2pd: the control connection that
- * asked for it, or the connection the daemon dialed to the client). Resolves when done.
- */
-export async function pipeStreamOverSocket (ctx: CoreContext, socket: Socket, stream: Stream, connection: Connection, direction: Direction): Promise<BridgeResult> {
-  const entry = trackStream(ctx, stream, connection, direction, 'p2pd')
-  const result = await bridgeStream(socket, stream, { counters: entry.counters })
-  ctx.streams.remove(entry.id, result.error)
-  return result
-}
-
-export { withTimeout }
-export type { OperationOptions }

@@ -76,7 +76,7 @@ describe('p2pd raw protocol', () => {
     await waitFor(async () => {
       protos = (await roundTrip(a, { type: Request.Type.PEERSTORE, peerStore: { type: 'GET_PROTOCOLS' as any, id, protos: [] } })).peerStore?.protos ?? []
       return protos.includes('/ipfs/id/1.0.0')
-    }, 5000, 'identify to fill the peerstore')
+    }, 20_000, 'identify to fill the peerstore')
     assert.ok(protos.includes('/echo/1.0.0'), protos.join(','))
     const info = await roundTrip(a, { type: Request.Type.PEERSTORE, peerStore: { type: 'GET_PEER_INFO' as any, id, protos: [] } })
     assert.equal(info.type, OK, info.error?.msg)

@@ -202,10 +202,13 @@ describe('HTTP API routes', () => {
     const pk = await A('POST', '/api/daemon/dht/public-key', { peerID: b.peerId })
     assert.equal(pk.status, 200)
     assert.ok(pk.json().publicKey.length > 0)
-    const closest = await openLines(a.httpAddr ?? '', 'POST', '/api/daemon/dht/closest-peers', { body: { key: b64('some key'), timeout: 10 } })
+    // a two-node DHT's routing table can be briefly empty under load: ask up to three times
     const peers: string[] = []
-    for (let p = await closest.next(15_000); p !== undefined; p = await closest.next(15_000)) {
-      if (p.peerID !== undefined) peers.push(p.peerID)
+    for (let attempt = 0; attempt < 3 && !peers.includes(b.peerId); attempt++) {
+      const closest = await openLines(a.httpAddr ?? '', 'POST', '/api/daemon/dht/closest-peers', { body: { key: b64('some key'), timeout: 10 } })
+      for (let p = await closest.next(15_000); p !== undefined; p = await closest.next(15_000)) {
+        if (p.peerID !== undefined) peers.push(p.peerID)
+      }
     }
     assert.ok(peers.includes(b.peerId), JSON.stringify(peers))
   })

@@ -75,7 +75,8 @@ describe('p2pd raw protocol', () => {
     let protos: string[] = []
     await waitFor(async () => {
       protos = (await roundTrip(a, { type: Request.Type.PEERSTORE, peerStore: { type: 'GET_PROTOCOLS' as any, id, protos: [] } })).peerStore?.protos ?? []
-      return protos.includes('/ipfs/id/1.0.0')
+      // protocols negotiated on streams land first; identify's full list brings /echo/1.0.0
+      return protos.includes('/ipfs/id/1.0.0') && protos.includes('/echo/1.0.0')
     }, 20_000, 'identify to fill the peerstore')
     assert.ok(protos.includes('/echo/1.0.0'), protos.join(','))
     const info = await roundTrip(a, { type: Request.Type.PEERSTORE, peerStore: { type: 'GET_PEER_INFO' as any, id, protos: [] } })

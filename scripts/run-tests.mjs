@@ -30,9 +30,24 @@ if (files.length === 0) {
   console.error('no test files found for', suites.join(', '))
   process.exit(1)
 }
-const child = spawn(process.execPath, [
+const args2 = [
   '--import', 'tsx', '--import', './src/polyfill.ts',
   // a file's bound: the net suite's 20-daemon scenario needs more on a loaded machine
-  '--test', '--test-concurrency=2', `--test-timeout=${suites.includes('net') ? 300000 : 180000}`, ...files
-], { stdio: 'inherit' })
-child.on('exit', (code, signal) => process.exit(code ?? (signal != null ? 1 : 0)))
+  '--test', '--test-concurrency=2', `--test-timeout=${suites.includes('net') ? 300000 : 180000}`
+]
+
+function run (list) {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [...args2, ...list], { stdio: 'inherit' })
+    child.on('exit', (code, signal) => { resolve(code ?? (signal != null ? 1 : 0)) })
+  })
+}
+
+// Timing-sensitive tests (real daemons, real sockets) can flake on a loaded 2-core machine.
+// A failed run is run once more, loudly; a test that fails twice fails the suite.
+let code = await run(files)
+if (code !== 0 && process.env.LIBP2PD_TEST_NO_RETRY === undefined) {
+  console.log('\n# FIRST RUN FAILED (see the "not ok" lines above); running the suite once more\n')
+  code = await run(files)
+}
+process.exit(code)

@@ -101,8 +101,10 @@ export class Libp2pdStream extends Socket {
 }
 
 /**
- * Connects to the stream's socket. Rejects with `AbortError` if `signal` aborts first, and
- * with `DaemonUnreachableError` if the socket is gone (e.g. not connected to in time).
+ * Connects to the stream's socket. Rejects with `AbortError` if `signal` aborts first, with
+ * `StreamResetError` if the stream was reset before we connected (the remote reset it, or
+ * the daemon's accept timeout passed), and with `DaemonUnreachableError` if the socket is
+ * gone for another reason.
  */
 export async function connectStream (info: StreamInfo, ops: StreamOps, signal?: AbortSignal): Promise<Libp2pdStream> {
   const socket = new Libp2pdStream(info, ops)
@@ -116,10 +118,16 @@ export async function connectStream (info: StreamInfo, ops: StreamOps, signal?: 
       socket.destroy()
       reject(abortError(signal as AbortSignal))
     }
-    const onError = (err: Error): void => {
+    const onError = (err: Error & { code?: string }): void => {
       cleanup()
       socket.destroy()
-      reject(unreachableError(`unix:${info.socketPath}`, err))
+      const unreachable = unreachableError(`unix:${info.socketPath}`, err)
+      if (err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED') { reject(unreachable); return }
+      // the socket is gone: either the stream was reset before we connected (the daemon has
+      // forgotten it) or the daemon itself is gone; one request tells them apart
+      ops.exists(info.id).then(alive => {
+        reject(alive ? unreachable : new StreamResetError('the stream was reset before the program connected', 'ERR_STREAM_RESET', 0))
+      }, () => { reject(unreachable) })
     }
     const onConnect = (): void => {
       cleanup()

@@ -45,6 +45,7 @@ class StreamClosedUnderneathError extends Error {
   }
 }
 
+/** A reset seen on the program's side of the bridge (by the program, or before it connected). */
 class StreamResetByProgramError extends Error {
   constructor (message: string) {
     super(message)
@@ -128,6 +129,10 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         if (resuming) pauseAfterResume = true
         else stream.pause()
       }
+      if (endDeferred && stream.readBufferLength === 0) {
+        endDeferred = false
+        onStreamEnd()
+      }
     }
     // `stream.resume()` dispatches the buffered data first and grants the remote new window
     // after: a pause from inside that dispatch would be undone by the grant (and the remote
@@ -151,7 +156,13 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         if ((stream.readStatus as string) === 'readable') stream.pause()
       }
     }
+    // js-libp2p can say 'end' while bytes are still on their way to the read buffer: when a
+    // protocol negotiation reader (multistream-select) has read past its own message, it
+    // hands the rest back with `unshift()`, possibly after the remote's FIN was processed.
+    // Those bytes come as a message later; the socket ends after them, not before.
+    let endDeferred = false
     const onStreamEnd = (): void => {
+      if (stream.readBufferLength > 0) { endDeferred = true; return }
       // every byte the remote sent has been handed to the socket: end our write side
       if (!socket.destroyed && !socket.writableEnded) socket.end()
       // closed by both sides, or closed under the program (nothing it sends can go anywhere):
@@ -170,7 +181,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         error ??= new StreamClosedUnderneathError('the connection closed before the stream was finished')
         closedUnderneath = true
       }
-      if (evt.error == null && !socket.destroyed && stream.readableEnded) {
+      if (evt.error == null && !socket.destroyed && stream.readableEnded && !endDeferred && stream.readBufferLength === 0) {
         // (if not readableEnded, paused data is still buffered: onStreamEnd ends the socket)
         if (!socket.writableEnded) socket.end()
         // both sides closed their write sides: the socket closes once the program closes;
@@ -189,7 +200,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       if (!streamClosed) {
         // The program is gone. If it had finished both ways the stream is already closing;
         // otherwise bytes from the remote have nowhere to go: reset.
-        const finished = socket.readableEnded && stream.readableEnded
+        const finished = socket.readableEnded && stream.readableEnded && !endDeferred
         if (!finished) fail(new StreamResetByProgramError('the program closed the stream socket'))
       }
       maybeDone()
@@ -204,7 +215,11 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     // a socket handed over after a control exchange (p2pd STREAM_OPEN) may have seen its EOF
     // already, while the framing reader consumed the request: 'end' will not come again
     if (socket.readableEnded) onSocketEnd()
-    if (streamClosed) onStreamClose(Object.assign(new Event('close'), { error: undefined }))
+    if (streamClosed) {
+      // reset or aborted before the program connected: a reset for the program too
+      const early = stream.status === 'closed' ? undefined : new StreamResetByProgramError(`the stream was ${stream.status} before the program connected`)
+      onStreamClose(Object.assign(new Event('close'), { error: early }))
+    }
     if (socketClosed) socket.emit('close')
   })
 }

@@ -94,6 +94,9 @@ export async function serveStreamSocket (entry: StreamEntry, table: StreamTable,
   // the remote may reset before the program connects
   const onEarlyClose = (evt: Event & { error?: Error }): void => {
     if (accepted) return
+    // closed cleanly (the connection went away) with bytes still to deliver: the program
+    // may still connect and read them; the accept timeout bounds the wait
+    if (evt.error == null && stream.readBufferLength > 0) return
     clearTimeout(timer)
     listener.close()
     finish({ error: evt.error })

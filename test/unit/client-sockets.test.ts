@@ -113,6 +113,13 @@ describe('client stream sockets', () => {
     await assert.rejects(connectStream(info, recordingOps(log, true, 0), AbortSignal.abort()), { name: 'AbortError' })
     assert.deepEqual(log, [`reset ${info.id}`, 'reset done'], 'a stream nobody will use is reset')
   })
+
+  it('a socket that is gone with a stream the daemon forgot: StreamResetError', async () => {
+    const stub = await stubStream()
+    stub.server.close()
+    const info = { ...stub.info, socketPath: join(dir, 'gone2.sock') }
+    await assert.rejects(connectStream(info, recordingOps([], false)), { name: 'StreamResetError', code: 'ERR_STREAM_RESET' })
+  })
 })
 
 /** POSTs to a callback server; resolves with the status. */

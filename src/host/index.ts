@@ -11,7 +11,6 @@ import { dcutr } from '@libp2p/dcutr'
 import { echo } from '@libp2p/echo'
 import { identify, identifyPush } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { buildRouting } from './routing.js'
@@ -22,6 +21,8 @@ import { AGENT_VERSION } from './version.js'
 import { connectionManagerInit, watchConnectionCount } from './connmgr.js'
 import { ensureGlobalWebSocket } from './websocket-global.js'
 import { mdnsDiscovery } from './mdns.js'
+import { coalescingTcp } from './tcp-coalesce.js'
+import { componentLogger } from './quiet-logger.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -116,6 +117,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     privateKey,
     datastore,
     nodeInfo: { userAgent: AGENT_VERSION },
+    logger: componentLogger(),
     // Dead-peer detection: a ping every 10 s, and a connection whose ping fails is aborted
     // (a silent link cut is otherwise noticed only by TCP, minutes later). js-libp2p's
     // adaptive ping timeout starts at 5 s, which a daemon moving thousands of streams on a
@@ -126,7 +128,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
       announce: config.announceAddrs.length > 0 ? config.announceAddrs : undefined
     },
     transports: [
-      tcp(),
+      coalescingTcp(),
       webSockets(),
       ...(psk === undefined ? [quic()] : []),
       circuitRelayTransport()

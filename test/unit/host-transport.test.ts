@@ -1,0 +1,92 @@
+/**
+ * The host's two per-stream savings: TCP batches leave in one corked write, and js-libp2p
+ * gets a shared no-op logger unless `DEBUG` asks for its logs.
+ */
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { createServer, connect } from 'node:net'
+import { describe, it } from 'node:test'
+import { coalesceWrites } from '../../src/host/tcp-coalesce.js'
+import { componentLogger } from '../../src/host/quiet-logger.js'
+import type { Socket } from 'node:net'
+
+/** A socket stand-in that records what the batching does; `full` makes the n-th write fail. */
+function recordingSocket (full = -1): { socket: Socket, calls: string[] } {
+  const calls: string[] = []
+  let n = 0
+  const socket = {
+    cork: () => { calls.push('cork') },
+    uncork: () => { calls.push('uncork') },
+    write: (buf: Uint8Array) => { calls.push(`write ${buf.byteLength}`); return n++ !== full }
+  }
+  return { socket: socket as unknown as Socket, calls }
+}
+
+const bufs = (...sizes: number[]): Uint8Array[] => sizes.map(s => new Uint8Array(s))
+
+describe('TCP write batching', () => {
+  it('writes a batch between one cork and one uncork', () => {
+    const { socket, calls } = recordingSocket()
+    const conn: any = { socket, sendData: () => { throw new Error('the original must not run') } }
+    coalesceWrites(conn)
+    assert.deepEqual(conn.sendData(bufs(2, 28, 100)), { sentBytes: 130, canSendMore: true })
+    assert.deepEqual(calls, ['cork', 'write 2', 'write 28', 'write 100', 'uncork'])
+  })
+
+  it('stops at a full socket, still uncorks, and says so', () => {
+    const { socket, calls } = recordingSocket(1)
+    const conn: any = { socket, sendData: () => ({}) }
+    coalesceWrites(conn)
+    assert.deepEqual(conn.sendData(bufs(2, 65536, 10)), { sentBytes: 65538, canSendMore: false })
+    assert.deepEqual(calls, ['cork', 'write 2', 'write 65536', 'uncork'])
+  })
+
+  it('leaves connections without a socket alone', () => {
+    const original = (): unknown => 'original'
+    const conn: any = { sendData: original }
+    coalesceWrites(conn)
+    assert.equal(conn.sendData, original)
+  })
+
+  it('delivers the batches in order over real TCP', async () => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const accepted = once(server, 'connection')
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1')
+    await once(client, 'connect')
+    const [peer] = await accepted as [Socket]
+    const conn: any = { socket: client, sendData: () => ({}) }
+    coalesceWrites(conn)
+    const expected: number[] = []
+    for (let i = 0; i < 50; i++) {
+      const batch = [Uint8Array.of(i), new Uint8Array(i * 7).fill(i)]
+      expected.push(i, ...batch[1])
+      conn.sendData(batch)
+    }
+    client.end()
+    const chunks: Buffer[] = []
+    for await (const c of peer) chunks.push(c as Buffer)
+    assert.deepEqual([...Buffer.concat(chunks)], expected)
+    server.close()
+  })
+})
+
+describe('js-libp2p component logger', () => {
+  it('is one shared no-op without DEBUG', () => {
+    const logger = componentLogger({})
+    const log = logger.forComponent('libp2p:yamux')
+    assert.equal(log.enabled, false)
+    assert.equal(log.newScope('stream'), log)
+    assert.equal(logger.forComponent('other'), log)
+    log('nothing %s', 'printed')
+    log.error('nor this')
+    log.trace('nor this')
+  })
+
+  it('is the stock logger when DEBUG is set', () => {
+    const log = componentLogger({ DEBUG: 'libp2p:*' }).forComponent('libp2p:test')
+    assert.equal(typeof log.newScope, 'function')
+    assert.notEqual(log.newScope('x'), log)
+  })
+})

@@ -29,8 +29,18 @@ export interface ParsedFlags {
 }
 
 const BOOL_TEXT: Record<string, boolean> = {
-  1: true, t: true, T: true, true: true, TRUE: true, True: true,
-  0: false, f: false, F: false, false: false, FALSE: false, False: false
+  1: true,
+  t: true,
+  T: true,
+  true: true,
+  TRUE: true,
+  True: true,
+  0: false,
+  f: false,
+  F: false,
+  false: false,
+  FALSE: false,
+  False: false
 }
 
 /** Converts one flag value from text, as Go's flag package would. */

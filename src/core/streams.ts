@@ -86,4 +86,3 @@ export async function exposeStreamSocket (ctx: CoreContext, stream: Stream, conn
   }
   return entry
 }
-

@@ -142,7 +142,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     // per-connection stream caps (the daemon's own limits apply in the stream table)
     streamMuxers: config.muxers.map(m => m === 'yamux'
       ? yamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
-        : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
+      : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
     connectionProtector: psk,
     peerDiscovery,
     connectionManager: connectionManagerInit(config),

@@ -71,6 +71,8 @@ export async function serveStreamSocket (entry: StreamEntry, table: StreamTable,
   if (stream.maxReadBufferLength < PRE_CONNECT_BUFFER) stream.maxReadBufferLength = PRE_CONNECT_BUFFER
   if (stream.readStatus === 'readable') stream.pause()
   let accepted = false
+  // set once the listener is up; the callbacks below only clear it (it stays a `let` for them)
+  // eslint-disable-next-line prefer-const
   let timer: NodeJS.Timeout | undefined
 
   const finish = (result: Pick<BridgeResult, 'error'>): void => {

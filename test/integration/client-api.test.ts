@@ -180,7 +180,7 @@ describe('client: API routes and named errors', { timeout: 120_000 }, () => {
     const c = await spawnDaemon()
     const events = c.client.events()
     await events.ready()
-    const failed = (async () => { for await (const _ of events) {} })().then(() => undefined, (e: unknown) => e)
+    const failed = (async () => { for await (const _ of events) { /* drain */ } })().then(() => undefined, (e: unknown) => e)
     c.process.kill('SIGKILL')
     const err = await failed
     assert.ok(err instanceof DaemonUnreachableError, `got ${String(err)}`)

@@ -37,7 +37,7 @@ async function waitEvent (events: AsyncIterator<DaemonEvent>, pred: (e: DaemonEv
 
 function deferred (): { promise: Promise<void>, resolve: () => void } {
   let resolve = (): void => {}
-  const promise = new Promise<void>(r => { resolve = r })
+  const promise = new Promise<void>(_resolve => { resolve = _resolve })
   return { promise, resolve }
 }
 

@@ -147,7 +147,11 @@ describe('fuzz: HTTP plane', () => {
 
   it('random and mutated requests on every route', async () => {
     const arb = fc.record({
-      route: fc.nat(), id: param(), topic: param(), sid: param(), m: mutation,
+      route: fc.nat(),
+      id: param(),
+      topic: param(),
+      sid: param(),
+      m: mutation,
       ctype: fc.oneof(fc.constant('application/json'), fc.constant('application/json'), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''))
     })
     let runs = 0

@@ -108,7 +108,6 @@ describe('scenario: two NATed hosts reach each other through a relay', { skip: n
         : `attempted with public addresses ${publicAddrs.join(', ')} but no direct connection within ${DCUTR_WATCH_MS} ms`
       t.diagnostic(`DCUtR: connection stays relayed; ${why}`)
     }
-
   })
 })
 

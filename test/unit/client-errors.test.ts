@@ -145,8 +145,14 @@ describe('client endpoints and daemon command lines', () => {
       '-listen=/unix/tmp/d/p2pd.sock', '-httpListen=/unix/tmp/d/http.sock', '-socketDir=/tmp/d/streams', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-logLevel=warn'
     ])
     const args = daemonArgs({
-      http: 'tcp', dht: 'server', pubsub: true, pubsubRouter: 'floodsub', connManager: { low: 2, high: 4, grace: '1s' },
-      bootstrapPeers: ['/ip4/127.0.0.1/tcp/4001/p2p/QmX'], echo: false, flags: { natPortMap: true, connHi: 9 }
+      http: 'tcp',
+      dht: 'server',
+      pubsub: true,
+      pubsubRouter: 'floodsub',
+      connManager: { low: 2, high: 4, grace: '1s' },
+      bootstrapPeers: ['/ip4/127.0.0.1/tcp/4001/p2p/QmX'],
+      echo: false,
+      flags: { natPortMap: true, connHi: 9 }
     }, '/tmp/d')
     for (const flag of ['-httpListen=/ip4/127.0.0.1/tcp/0', '-dhtServer=true', '-pubsub=true', '-pubsubRouter=floodsub', '-connManager=true',
       '-connLo=2', '-connHi=9', '-connGrace=1s', '-b=true', '-bootstrapPeers=/ip4/127.0.0.1/tcp/4001/p2p/QmX', '-echo=false', '-natPortMap=true']) {

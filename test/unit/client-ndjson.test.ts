@@ -117,7 +117,7 @@ describe('client streaming calls against a stub server', () => {
 
   it('an error status before the stream is the named error; an error line at the end is too', async () => {
     handler = (_req, res) => { res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":"DHT not enabled","code":"ERR_DHT_NOT_ENABLED"}') }
-    await assert.rejects(async () => { for await (const _ of ndjsonCall(transport, { method: 'POST', path: '/x' }, {}, l => l)) {} }, ServiceNotEnabledError)
+    await assert.rejects(async () => { for await (const _ of ndjsonCall(transport, { method: 'POST', path: '/x' }, {}, l => l)) { /* drain */ } }, ServiceNotEnabledError)
     handler = (_req, res) => { res.writeHead(200).end('{"value":"AA=="}\n{"error":"timed out","code":"ERR_TIMEOUT"}\n') }
     const got: unknown[] = []
     await assert.rejects(async () => { for await (const v of ndjsonCall(transport, { method: 'POST', path: '/x' }, {}, l => l)) got.push(v) }, TimeoutError)
@@ -127,7 +127,7 @@ describe('client streaming calls against a stub server', () => {
   it('timeout bounds the whole iteration', async () => {
     handler = endless
     const started = Date.now()
-    await assert.rejects(async () => { for await (const _ of ndjsonCall(transport, { method: 'POST', path: '/x' }, { timeout: 150 }, l => l)) {} }, TimeoutError)
+    await assert.rejects(async () => { for await (const _ of ndjsonCall(transport, { method: 'POST', path: '/x' }, { timeout: 150 }, l => l)) { /* drain */ } }, TimeoutError)
     assert.ok(Date.now() - started < 1000)
   })
 

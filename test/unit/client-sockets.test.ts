@@ -27,7 +27,7 @@ let n = 0
 async function stubStream (): Promise<{ info: StreamInfo, server: Server, peer: Promise<Socket> }> {
   const path = join(dir, `s${n++}.sock`)
   let resolve: (s: Socket) => void = () => {}
-  const peer = new Promise<Socket>(r => { resolve = r })
+  const peer = new Promise<Socket>(_resolve => { resolve = _resolve })
   const server = createServer({ allowHalfOpen: true }, s => { resolve(s) })
   server.listen(path)
   await once(server, 'listening')
@@ -205,12 +205,12 @@ describe('client spawnDaemon with fake daemons', () => {
   })
 
   it('a daemon that exits first: the error carries its stderr', async () => {
-    const bin = await fake('exits.mjs', `process.stderr.write('bad flag -nope\\n'); process.exit(2)`)
+    const bin = await fake('exits.mjs', 'process.stderr.write(\'bad flag -nope\\n\'); process.exit(2)')
     await assert.rejects(spawnDaemon({ bin }), (err: any) => err instanceof Libp2pdError && err.code === 'ERR_DAEMON_EXITED' && /bad flag -nope/.test(err.message))
   })
 
   it('no banner in time: TimeoutError, and the process is killed even if it ignores SIGTERM', async () => {
-    const bin = await fake('silent.mjs', `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)`)
+    const bin = await fake('silent.mjs', 'process.on(\'SIGTERM\', () => {}); setInterval(() => {}, 1000)')
     const started = Date.now()
     await assert.rejects(spawnDaemon({ bin, startTimeout: 300, stopTimeout: 200 }), TimeoutError)
     assert.ok(Date.now() - started < 3000)

@@ -48,7 +48,9 @@ const GHOST = '12D3KooWGzh9Vxv3tVQuvPMe3NHTMsJrQWs8HT4iaYhoWTrzr2Ua'
 async function silentPeer (): Promise<{ address: string, accepted: () => number, open: () => number, close: () => void }> {
   const sockets = new Set<Socket>()
   let accepted = 0
-  const server = createServer(c => { accepted++; sockets.add(c); c.on('close', () => sockets.delete(c)) })
+  // it reads (and drops) what it gets, or it would never see the dialer's FIN and its side
+  // would sit in CLOSE-WAIT however promptly the daemon closed (that looked like a leak)
+  const server = createServer(c => { accepted++; sockets.add(c); c.resume(); c.on('error', () => {}); c.on('close', () => sockets.delete(c)) })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
   return {
@@ -228,7 +230,7 @@ describe('client: streams between two programs with their own daemons', { timeou
     }
   })
 
-  it('the daemon closes the connection of a dial the client aborted', { todo: 'libp2pd keeps the TCP connection of an aborted dial open (reported)' }, async () => {
+  it('the daemon closes the connection of a dial the client aborted', async () => {
     const silent = await silentPeer()
     try {
       await assert.rejects(a.client.openStream(GHOST, '/test/echo/1', { address: silent.address, timeout: 500 }))

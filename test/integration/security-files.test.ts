@@ -26,14 +26,17 @@ const mode = (p: string): number => statSync(p).mode & 0o777
 
 /**
  * True once the stream behind `socketPath` is gone: its socket closes within 10 s, or the
- * reset came so fast that the socket file was already removed before we could connect.
+ * reset came so fast that the socket file was already removed before we could connect (or
+ * the connection was reset while connecting). Any other connect error is thrown, named.
  */
 async function resetSoon (socketPath: string): Promise<boolean> {
   let s
   try {
     s = await connectSocket(socketPath)
   } catch (err: any) {
-    return err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+    // gone before we connected (no file, nobody listening) or reset while connecting
+    if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET'].includes(err.code)) return true
+    throw err
   }
   s.on('error', () => {})
   return await closedAfter(s, 10_000) >= 0

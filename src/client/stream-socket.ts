@@ -122,7 +122,8 @@ export async function connectStream (info: StreamInfo, ops: StreamOps, signal?: 
       cleanup()
       socket.destroy()
       const unreachable = unreachableError(`unix:${info.socketPath}`, err)
-      if (err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED') { reject(unreachable); return }
+      // (ECONNRESET: the daemon closed the stream's listener while our connect was queued)
+      if (err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED' && err.code !== 'ECONNRESET') { reject(unreachable); return }
       // the socket is gone: either the stream was reset before we connected (the daemon has
       // forgotten it) or the daemon itself is gone; one request tells them apart
       ops.exists(info.id).then(alive => {

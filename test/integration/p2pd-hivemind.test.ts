@@ -133,6 +133,8 @@ describe('p2pd hivemind dialect', () => {
     assert.equal((await pb1.request({ removeUnaryHandler: { proto: '/u/only' } })).daemonError, undefined)
     const gone = await pa.request({ callUnary: { peer: b.peerId.toMultihash().bytes, proto: '/u/only', data: bytes('?') } })
     assert.ok(gone.daemonError !== undefined, JSON.stringify(gone))
+    // the request went out optimistically with the proposal: the peer's 'na' still names the problem
+    assert.match(gone.daemonError?.message ?? '', /not support/, gone.daemonError?.message)
 
     // a handler disappears with its persistent connection
     assert.equal((await pb2.request({ addUnaryHandler: { proto: '/u/closing', balanced: false } })).daemonError, undefined)

@@ -19,7 +19,7 @@
  */
 import { lpStream } from '@libp2p/utils'
 import { checkProtocol, parsePeerId } from '../../core/parse.js'
-import { doOpenStream } from '../../core/streams.js'
+import { openStreamWithRequest } from '../../core/optimistic-stream.js'
 import { PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse } from '../../proto/p2pd.js'
 import { describeError, okResponse, peerBytes } from './responses.js'
 import type { Reply, RequestContext, Session } from './session.js'
@@ -139,10 +139,11 @@ export class PersistentConnection {
       const peer = parsePeerId(req.peer ?? new Uint8Array(0))
       const proto = checkProtocol(req.proto)
       const signal = AbortSignal.any([ac.signal, this.session.signal])
-      stream = (await doOpenStream(this.ctx, peer, [proto], { signal })).stream
-      const lp = lpStream(stream, { maxDataLength: this.maxMessageSize })
-      await lp.write(PCRequest.encode({ callId, callUnary: { peer: req.peer, proto, data: req.data ?? new Uint8Array(0) } }), { signal })
-      const answer = PCRequest.decode(await lp.read({ signal }))
+      // the request leaves with the protocol proposal: one round trip between the daemons less
+      const request = PCRequest.encode({ callId, callUnary: { peer: req.peer, proto, data: req.data ?? new Uint8Array(0) } })
+      const opened = await openStreamWithRequest(this.ctx, peer, proto, request, { signal, maxDataLength: this.maxMessageSize })
+      stream = opened.stream
+      const answer = PCRequest.decode(await opened.read({ signal }))
       // answer the client first: closing the stream costs a round trip nobody needs to wait for
       const done = stream
       void done.close({ signal: AbortSignal.timeout(5_000) }).catch(() => { done.abort(new Error('close timed out')) })

@@ -129,7 +129,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         if (resuming) pauseAfterResume = true
         else stream.pause()
       }
-      if (endDeferred && stream.readBufferLength === 0) {
+      if (endDeferred && !bytesPending()) {
         endDeferred = false
         onStreamEnd()
       }
@@ -160,9 +160,11 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     // protocol negotiation reader (multistream-select) has read past its own message, it
     // hands the rest back with `unshift()`, possibly after the remote's FIN was processed.
     // Those bytes come as a message later; the socket ends after them, not before.
+    // (bytes in a read buffer whose readable end is closed will never be dispatched)
     let endDeferred = false
+    const bytesPending = (): boolean => stream.readBufferLength > 0 && stream.readStatus !== 'closed' && stream.readStatus !== 'closing'
     const onStreamEnd = (): void => {
-      if (stream.readBufferLength > 0) { endDeferred = true; return }
+      if (bytesPending()) { endDeferred = true; return }
       // every byte the remote sent has been handed to the socket: end our write side
       if (!socket.destroyed && !socket.writableEnded) socket.end()
       // closed by both sides, or closed under the program (nothing it sends can go anywhere):
@@ -181,7 +183,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
         error ??= new StreamClosedUnderneathError('the connection closed before the stream was finished')
         closedUnderneath = true
       }
-      if (evt.error == null && !socket.destroyed && stream.readableEnded && !endDeferred && stream.readBufferLength === 0) {
+      if (evt.error == null && !socket.destroyed && stream.readableEnded && !endDeferred && !bytesPending()) {
         // (if not readableEnded, paused data is still buffered: onStreamEnd ends the socket)
         if (!socket.writableEnded) socket.end()
         // both sides closed their write sides: the socket closes once the program closes;

@@ -98,6 +98,27 @@ test('8 MiB each way at once, in order, then both sides close cleanly', async ()
   assert.equal(result.bytesIn, down.length)
 })
 
+test('bytes handed back after the stream already said end reach the program before its EOF', async () => {
+  // js-libp2p's sequence when multistream-select over-reads: the remote's FIN is processed
+  // (empty read buffer: 'end'), then the negotiation reader unshift()s the bytes it read past
+  // its own message. Reproduced here on a paused stream, as it waits for the program.
+  const remoteP = new Promise<Stream>(resolve => inbound.push(resolve))
+  const stream = await a.dialProtocol(b.getMultiaddrs()[0], '/t/1')
+  const remote = await remoteP
+  stream.pause()
+  await remote.close()
+  const deadline = Date.now() + 5000
+  while (!stream.readableEnded && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+  assert.ok(stream.readableEnded, 'the stream said end')
+  ;(stream as unknown as { unshift: (b: Uint8Array) => void }).unshift(new TextEncoder().encode('late bytes'))
+  const { daemonSide, program } = await socketPair()
+  const done = bridgeStream(daemonSide, stream)
+  stream.resume()
+  program.end()
+  assert.equal((await readAll(program)).toString(), 'late bytes')
+  assert.equal((await done).error, undefined)
+})
+
 test('half-close from the program: the remote reads EOF and still answers', async () => {
   const { program, remote, done } = await open()
   program.end('question')

@@ -124,7 +124,9 @@ describe('network namespace topology', { skip }, () => {
       await topo.setLink('nat1', {})
     }
     const back = await tcpTransfer(topo, 'pub1', topo.ip('pub2'), 5000, 10, 5000)
-    assert.ok((back.connectMs ?? Infinity) < 40, `delay removed: ${JSON.stringify(back)}`)
+    // a delay still in place would keep the connect at >= 80 ms (above); a loaded machine
+    // alone has pushed a plain connect to 51 ms, so 40 ms was too tight a bound
+    assert.ok((back.connectMs ?? Infinity) < 80, `delay removed: ${JSON.stringify(back)}`)
   })
 
   it('cutLink breaks the path and restoreLink brings it back', async () => {

@@ -103,6 +103,27 @@ export async function closedAfter (s: Socket, ms: number): Promise<number> {
   })
 }
 
+/**
+ * Whether the stream behind `socketPath` is reset: its socket closes within `ms`, or it is
+ * gone before we could connect (no file, nobody listening, or reset while connecting: the
+ * daemon removes a reset stream's socket at once). Other connect errors are thrown.
+ */
+export async function resetWithin (socketPath: string, ms: number): Promise<boolean> {
+  let s
+  try {
+    s = await connectSocket(socketPath)
+  } catch (err: any) {
+    if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET'].includes(err.code)) return true
+    throw err
+  }
+  s.on('error', () => {})
+  try {
+    return await closedAfter(s, ms) >= 0
+  } finally {
+    s.destroy()
+  }
+}
+
 /** Connects to a stream socket. */
 export async function connectSocket (path: string): Promise<Socket> {
   const s = connect({ path, allowHalfOpen: true })

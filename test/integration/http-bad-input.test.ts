@@ -93,22 +93,30 @@ describe('HTTP API bad input', () => {
     assert.equal(({} as any).polluted, undefined)
   })
 
-  it('a chunked body over 1 MiB gets 413 and the connection is not left hanging', async () => {
-    const res = await new Promise<string>(resolve => {
+  it('a chunked body over 1 MiB gets 413, every time, and the connection is not left hanging', async () => {
+    // the daemon answers before it has read the whole body; closing at once used to lose the
+    // answer to a reset about once in 60 uploads (the client saw EPIPE): it lingers now
+    const upload = async (): Promise<{ out: string, ms: number }> => await new Promise(resolve => {
+      const started = Date.now()
       const s = connect({ path: d.httpAddr ?? '' })
       let out = ''
       s.on('data', c => { out += c.toString() })
-      s.on('error', () => {})
-      s.on('close', () => { resolve(out) })
+      s.on('error', (err: any) => { out += `[${String(err.code)}]` })
+      s.on('close', () => { clearTimeout(timer); resolve({ out, ms: Date.now() - started }) })
+      const timer = setTimeout(() => { s.destroy() }, 5000)
       s.on('connect', () => {
         s.write('POST /api/daemon/peers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n')
         const chunk = 'x'.repeat(64 * 1024)
         for (let i = 0; i < 20; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)
-        setTimeout(() => { s.destroy() }, 3000)
+        s.end()
       })
     })
-    assert.match(res, /^HTTP\/1\.1 413/)
-    assert.match(res, /ERR_PAYLOAD_TOO_LARGE/)
+    const bad: string[] = []
+    for (let i = 0; i < 40; i++) {
+      const { out, ms } = await upload()
+      if (!/^HTTP\/1\.1 413/.test(out) || !out.includes('ERR_PAYLOAD_TOO_LARGE') || ms >= 5000) bad.push(`${ms} ms: ${out.slice(0, 80)}`)
+    }
+    assert.deepEqual(bad, [])
   })
 
   it('protocol garbage, half requests and abrupt disconnects do not hurt it', async () => {

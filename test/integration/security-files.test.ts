@@ -16,31 +16,13 @@ import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { Request, Response } from '../../src/proto/p2pd.ts'
 import { spawnDaemon, spawnDaemons } from './helpers/daemon.js'
 import { request } from './helpers/http.js'
-import { closedAfter, connectSocket, filesIn, openStream, roundTrip, sleep } from './fuzz-harness.ts'
+import { connectSocket, filesIn, openStream, resetWithin, roundTrip, sleep } from './fuzz-harness.ts'
 import type { SpawnedDaemon } from './helpers/daemon.js'
 
 const KEYGEN = fileURLToPath(new URL('../../bin/libp2pd-keygen.js', import.meta.url))
 const TOKEN = 'secret-token-Zx9Qw8Er7Ty6'
 
 const mode = (p: string): number => statSync(p).mode & 0o777
-
-/**
- * True once the stream behind `socketPath` is gone: its socket closes within 10 s, or the
- * reset came so fast that the socket file was already removed before we could connect (or
- * the connection was reset while connecting). Any other connect error is thrown, named.
- */
-async function resetSoon (socketPath: string): Promise<boolean> {
-  let s
-  try {
-    s = await connectSocket(socketPath)
-  } catch (err: any) {
-    // gone before we connected (no file, nobody listening) or reset while connecting
-    if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET'].includes(err.code)) return true
-    throw err
-  }
-  s.on('error', () => {})
-  return await closedAfter(s, 10_000) >= 0
-}
 
 describe('security: files, paths, callbacks and secrets', () => {
   let a: SpawnedDaemon
@@ -116,12 +98,12 @@ describe('security: files, paths, callbacks and secrets', () => {
       const r = await post(a, '/api/daemon/handlers', { protocols: ['/victim-http/1'], callback: cb })
       assert.equal(r.status, 204, r.body.toString())
       const st = await openStream(b, a, '/victim-http/1')
-      assert.ok(await resetSoon(st.socketPath), 'stream to a broken callback not reset')
+      assert.ok(await resetWithin(st.socketPath, 10_000), 'stream to a broken callback not reset')
     }
     const h = await roundTrip(a, { type: Request.Type.STREAM_HANDLER, streamHandler: { addr: multiaddr(`/unix/${encodeURIComponent(victim)}`).bytes, proto: ['/victim-p2pd/1'] } })
     assert.equal(h.type, Response.Type.OK, h.error?.msg)
     const st = await openStream(b, a, '/victim-p2pd/1')
-    assert.ok(await resetSoon(st.socketPath), 'stream to a broken p2pd handler not reset')
+    assert.ok(await resetWithin(st.socketPath, 10_000), 'stream to a broken p2pd handler not reset')
     await sleep(500)
     const after = statSync(victim)
     assert.equal(readFileSync(victim, 'utf8'), 'do not touch')

@@ -14,6 +14,7 @@ import { bindEndpoint } from '../../net/listen.js'
 import { VERSION } from '../../host/version.js'
 import { CallbackClient } from './callback.js'
 import { installSecurity, resolveApiToken } from './security.js'
+import { installLingeringClose } from './linger.js'
 import { installErrorHandlers, sendError } from './errors.js'
 import { connmgrRoutes } from './routes/connmgr.js'
 import { dhtRoutes } from './routes/dht.js'
@@ -106,6 +107,7 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
     installErrorHandlers(app)
+    installLingeringClose(app)
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',

@@ -173,32 +173,23 @@ describe('HTTP API routes', () => {
   })
 
   it('DHT: provide/find-providers, put/get/search value, find-peer, public-key, closest-peers', async () => {
-    // make sure both routing tables know each other: a two-node DHT's routing table can be
-    // briefly empty under load (a fixed 1 s sleep was not always enough); ask up to three times
+    // make sure both routing tables know each other
     await A('POST', `/api/daemon/peers/${b.peerId}/connect`)
-    const knows = async (from: typeof a, other: string): Promise<string[]> => {
-      const peers: string[] = []
-      for (let attempt = 0; attempt < 3 && !peers.includes(other); attempt++) {
-        if (attempt > 0) await sleep(1000)
-        const closest = await openLines(from.httpAddr ?? '', 'POST', '/api/daemon/dht/closest-peers', { body: { key: b64('some key'), timeout: 10 } })
-        for (let p = await closest.next(15_000); p !== undefined; p = await closest.next(15_000)) {
-          if (p.peerID !== undefined) peers.push(p.peerID)
-        }
-      }
-      return peers
-    }
-    const aKnows = await knows(a, b.peerId)
-    assert.ok(aKnows.includes(b.peerId), JSON.stringify(aKnows))
-    const bKnows = await knows(b, a.peerId)
-    assert.ok(bKnows.includes(a.peerId), JSON.stringify(bKnows))
+    await sleep(1000)
     const cid = CID.createV1(0x55, await sha256Hasher.digest(Buffer.from(`libp2pd ${Date.now()}`))).toString()
-    const prov = await B('POST', '/api/daemon/dht/provide', { cid, timeout: 20 })
-    assert.equal(prov.status, 204, prov.body.toString())
-    const fp = await openLines(a.httpAddr ?? '', 'POST', '/api/daemon/dht/find-providers', { body: { cid, count: 1, timeout: 20 } })
-    assert.equal(fp.status, 200)
-    const first = await fp.next(25_000)
-    assert.equal(first.peerID, b.peerId, JSON.stringify(first))
-    assert.equal(await fp.next(5000), undefined, 'the stream ends after count results')
+    // a two-node DHT's routing tables can be briefly empty under load (then the provide
+    // reaches nobody and the search asks nobody): provide and look up to three times
+    let first: any
+    for (let attempt = 0; attempt < 3 && first === undefined; attempt++) {
+      if (attempt > 0) await sleep(1000)
+      const prov = await B('POST', '/api/daemon/dht/provide', { cid, timeout: 20 })
+      assert.equal(prov.status, 204, prov.body.toString())
+      const fp = await openLines(a.httpAddr ?? '', 'POST', '/api/daemon/dht/find-providers', { body: { cid, count: 1, timeout: 20 } })
+      assert.equal(fp.status, 200)
+      first = await fp.next(25_000)
+      if (first !== undefined) assert.equal(await fp.next(5000), undefined, 'the stream ends after count results')
+    }
+    assert.equal(first?.peerID, b.peerId, JSON.stringify(first))
 
     const key = b64(`/v/libp2pd-${Date.now()}`)
     const put = await A('POST', '/api/daemon/dht/put-value', { key, value: b64('v1'), timeout: 20 })
@@ -217,7 +208,15 @@ describe('HTTP API routes', () => {
     const pk = await A('POST', '/api/daemon/dht/public-key', { peerID: b.peerId })
     assert.equal(pk.status, 200)
     assert.ok(pk.json().publicKey.length > 0)
-    // closest-peers was checked first (both routing tables)
+    // a two-node DHT's routing table can be briefly empty under load: ask up to three times
+    const peers: string[] = []
+    for (let attempt = 0; attempt < 3 && !peers.includes(b.peerId); attempt++) {
+      const closest = await openLines(a.httpAddr ?? '', 'POST', '/api/daemon/dht/closest-peers', { body: { key: b64('some key'), timeout: 10 } })
+      for (let p = await closest.next(15_000); p !== undefined; p = await closest.next(15_000)) {
+        if (p.peerID !== undefined) peers.push(p.peerID)
+      }
+    }
+    assert.ok(peers.includes(b.peerId), JSON.stringify(peers))
   })
 
   it('GET /api/openapi.json documents every route', async () => {

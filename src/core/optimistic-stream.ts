@@ -50,14 +50,15 @@ function openMuxer (ctx: CoreContext, peerId: PeerId): Muxer | undefined {
  * dial dominates a first call anyway) and then sends `first`.
  */
 export async function openStreamWithRequest (ctx: CoreContext, peerId: PeerId, protocol: string, first: Uint8Array, options: OpenStreamOptions & { maxDataLength: number }): Promise<OptimisticStream> {
-  const signal = withTimeout(options.signal, options.timeoutMs)
   const muxer = peerId.equals(ctx.node.peerId) ? undefined : openMuxer(ctx, peerId)
   if (muxer === undefined) {
+    // (doOpenStream bounds the dial and negotiation with its own timeout)
     const { stream } = await doOpenStream(ctx, peerId, [protocol], options)
     const lp = lpStream(stream, { maxDataLength: options.maxDataLength })
-    await lp.write(first, { signal })
+    await lp.write(first, { signal: options.signal })
     return { stream, read: async o => (await lp.read(o)).subarray() }
   }
+  const signal = withTimeout(options.signal, options.timeoutMs)
   // the same per-peer/per-protocol limits as every other open
   const release = ctx.streams.reserve(peerId.toString(), protocol)
   let stream: Stream

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { spawnDaemon, spawnDaemons } from './helpers/daemon.js'
 import { request } from './helpers/http.js'
 import { echo, startCallbackServer } from './helpers/program.js'
-import { assertNoLeak, closedAfter, connectSocket, exchange, fdCount, openStream, sleep, waitFor } from './fuzz-harness.ts'
+import { assertNoLeak, connectSocket, exchange, fdCount, openStream, resetAfter, sleep, waitFor } from './fuzz-harness.ts'
 import type { SpawnedDaemon } from './helpers/daemon.js'
 import type { CallbackServer } from './helpers/program.js'
 
@@ -46,16 +46,8 @@ describe('faults: callbacks down or slow, restarts', () => {
   const openFromB = async (protocol: string, waitMs: number): Promise<{ ms: number, status: number }> => {
     const res = await request(b.httpAddr ?? '', 'POST', `/api/daemon/peers/${a.peerId}/streams`, { body: { protocol, timeout: 5 } })
     if (res.status !== 201) return { ms: 0, status: res.status }
-    let s
-    try {
-      s = await connectSocket(res.json().socketPath)
-    } catch (err: any) {
-      // reset before we connected: the socket is already gone, which is how a program is told
-      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET'].includes(err.code)) return { ms: 0, status: 201 }
-      throw err
-    }
-    s.on('error', () => {})
-    return { ms: await closedAfter(s, waitMs), status: 201 }
+    // (reset before we connected counts: the socket is already gone, which is how a program is told)
+    return { ms: await resetAfter(res.json().socketPath, waitMs), status: 201 }
   }
 
   before(async () => {

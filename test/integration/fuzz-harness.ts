@@ -104,24 +104,30 @@ export async function closedAfter (s: Socket, ms: number): Promise<number> {
 }
 
 /**
- * Whether the stream behind `socketPath` is reset: its socket closes within `ms`, or it is
- * gone before we could connect (no file, nobody listening, or reset while connecting: the
- * daemon removes a reset stream's socket at once). Other connect errors are thrown.
+ * How long until the stream behind `socketPath` is reset, in ms: its socket closes, or 0 if it
+ * was gone before we could connect (no file, nobody listening, or reset while connecting: the
+ * daemon removes a reset stream's socket at once); -1 if nothing happened within `ms`. Other
+ * connect errors are thrown.
  */
-export async function resetWithin (socketPath: string, ms: number): Promise<boolean> {
+export async function resetAfter (socketPath: string, ms: number): Promise<number> {
   let s
   try {
     s = await connectSocket(socketPath)
   } catch (err: any) {
-    if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET'].includes(err.code)) return true
+    if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET'].includes(err.code)) return 0
     throw err
   }
   s.on('error', () => {})
   try {
-    return await closedAfter(s, ms) >= 0
+    return await closedAfter(s, ms)
   } finally {
     s.destroy()
   }
+}
+
+/** Whether the stream behind `socketPath` is reset within `ms` (see `resetAfter`). */
+export async function resetWithin (socketPath: string, ms: number): Promise<boolean> {
+  return await resetAfter(socketPath, ms) >= 0
 }
 
 /** Connects to a stream socket. */

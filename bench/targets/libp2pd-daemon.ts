@@ -34,6 +34,8 @@ export interface Daemon {
 const NODE_ARGS = (process.env.LIBP2PD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
 /** Extra daemon flags, e.g. to try another yamux window. */
 const DAEMON_ARGS = (process.env.LIBP2PD_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)
+/** Extra environment for the daemons only, e.g. `MALLOC_ARENA_MAX=2` (space-separated `NAME=value`). */
+const DAEMON_ENV = Object.fromEntries((process.env.LIBP2PD_BENCH_DAEMON_ENV ?? '').split(' ').filter(Boolean).map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 
 function unixPath (multiaddr: string): string {
   if (!multiaddr.startsWith('/unix/')) throw new Error(`expected a /unix multiaddr, got ${multiaddr}`)
@@ -49,7 +51,7 @@ export async function startDaemon (dir: string, name: string, signal: AbortSigna
     '-tls=false', '-plaintext=false', '-logLevel', 'warn',
     ...DAEMON_ARGS
   ]
-  const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DAEMON_ENV } })
   let out = ''
   let err = ''
   child.stderr?.on('data', (d: Buffer) => { if (err.length < 10_000) err += d.toString() })

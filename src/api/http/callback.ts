@@ -52,10 +52,28 @@ export function parseCallback (text: string): CallbackAddress {
   return { kind: 'tcp', host, port: Number(url.port), basePath: url.pathname.replace(/\/+$/, ''), text }
 }
 
-/** Posts `Stream` objects to callback servers. One per plane; `close` aborts what is in flight. */
+/**
+ * How long an idle pooled connection to a callback server is kept. Far below the idle
+ * timeouts servers use (Node 5 s, Go and Python longer), so the daemon drops an idle
+ * connection before the program's server does, and Node's agent also honours a shorter
+ * `Keep-Alive: timeout=` hint from the server.
+ */
+export const CALLBACK_IDLE_MS = 1_000
+
+/** Errors that mean "the pooled connection was already closed by the server". */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
+
+/**
+ * Posts `Stream` objects to callback servers. One per plane; `close` aborts what is in flight.
+ *
+ * Connections are kept alive between callbacks: a stream per request otherwise pays a
+ * connect, an accept and a close on both sides for every stream (about 10% of the rate in
+ * `bench/`, stream-per-request over HTTP). The known hazard of keep-alive is the server
+ * closing an idle connection just as a request is written on it; such a request fails
+ * before any answer and was never read, so it is sent once more on a fresh connection.
+ */
 export class CallbackClient {
-  // a fresh connection per callback: no keep-alive race with a program closing idle sockets
-  private readonly agent = new Agent({ keepAlive: false, maxSockets: Infinity })
+  private readonly agent = new Agent({ keepAlive: true, timeout: CALLBACK_IDLE_MS, maxSockets: Infinity })
 
   constructor (private readonly closing: AbortSignal) {}
 
@@ -64,12 +82,22 @@ export class CallbackClient {
     const payload = Buffer.from(JSON.stringify(body))
     const signal = AbortSignal.any([this.closing, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)])
     const path = `${cb.basePath}/api/client/peers/${encodeURIComponent(remoteId)}/streams`
+    try {
+      await this.send(cb, path, payload, signal, this.agent)
+    } catch (err: any) {
+      if (!(err instanceof StaleConnectionError)) throw err
+      // a fresh connection, outside the pool: the pool may hold more stale ones
+      await this.send(cb, path, payload, signal, false)
+    }
+  }
+
+  private async send (cb: CallbackAddress, path: string, payload: Buffer, signal: AbortSignal, agent: Agent | false): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const req = request({
         ...(cb.kind === 'unix' ? { socketPath: cb.path } : { host: cb.host, port: cb.port }),
         method: 'POST',
         path,
-        agent: this.agent,
+        agent,
         signal,
         headers: { 'content-type': 'application/json', 'content-length': payload.byteLength }
       }, res => {
@@ -78,7 +106,12 @@ export class CallbackClient {
         if (status >= 200 && status < 300) resolve()
         else reject(Errors.callbackFailed(`callback ${cb.text} answered ${status}`))
       })
-      req.on('error', (err: Error) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // no answer yet on a reused connection that the server had already closed
+        if (req.reusedSocket && !signal.aborted && STALE_CONNECTION.has(err.code ?? '')) {
+          reject(new StaleConnectionError(err))
+          return
+        }
         const why = signal.aborted && !this.closing.aborted ? `no answer within ${CALLBACK_TIMEOUT_MS} ms` : err.message
         reject(Errors.callbackFailed(`callback ${cb.text} failed: ${why}`, { cause: err }))
       })
@@ -89,6 +122,13 @@ export class CallbackClient {
   /** Drops pooled sockets. */
   close (): void {
     this.agent.destroy()
+  }
+}
+
+/** A request lost to a pooled connection the server closed: safe to send again. */
+class StaleConnectionError extends Error {
+  constructor (cause: Error) {
+    super('pooled callback connection was closed by the server', { cause })
   }
 }
 

@@ -105,11 +105,35 @@ export function socketPipe (socket: Socket): BytePipe {
 export interface MessageStreamLike {
   send (data: Uint8Array): boolean
   onDrain (options?: { signal?: AbortSignal }): Promise<void>
+  /** Bytes queued in the stream itself (libp2p v3 message streams have it). */
+  readonly writeBufferLength?: number
   close (options?: { signal?: AbortSignal }): Promise<void>
   abort (err: Error): void
   pause (): void
   resume (): void
   addEventListener (type: string, listener: (evt: any) => void): void
+  removeEventListener (type: string, listener: (evt: any) => void): void
+}
+
+/** A writer waits once the stream holds more than this (the daemon's bridge uses the same). */
+const WRITE_QUEUE_LIMIT = 256 << 10
+
+/** Resolves with the type of the next of `types` on `stream`; rejects if `signal` aborts first. */
+async function nextEvent (stream: MessageStreamLike, types: string[], signal: AbortSignal): Promise<string> {
+  signal.throwIfAborted()
+  return await new Promise<string>((resolve, reject) => {
+    const done = (evt: { type: string }): void => {
+      for (const t of types) stream.removeEventListener(t, done)
+      signal.removeEventListener('abort', onAbort)
+      resolve(evt.type)
+    }
+    const onAbort = (): void => {
+      for (const t of types) stream.removeEventListener(t, done)
+      reject(signal.reason)
+    }
+    for (const t of types) stream.addEventListener(t, done)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /** Adapt a libp2p v3 message stream (a Stream, or the daemon client's MultiaddrConnection). */
@@ -123,7 +147,19 @@ export function messageStreamPipe (stream: MessageStreamLike): BytePipe {
   stream.addEventListener('close', (evt: { error?: Error }) => { queue.end(evt.error) })
   return {
     async write (data, options) {
-      if (!stream.send(data)) await stream.onDrain({ signal: options?.signal ?? AbortSignal.timeout(DEFAULT_WAIT_MS) })
+      if (stream.send(data)) return
+      const signal = options?.signal ?? AbortSignal.timeout(DEFAULT_WAIT_MS)
+      if (stream.writeBufferLength === undefined) {
+        await stream.onDrain({ signal })
+        return
+      }
+      // send() is also false when a yamux stream's send window is shut, yet onDrain() then
+      // resolves at once (it waits only for a full transport), so a writer following it
+      // queues without bound: 256 MiB sat in one stream during a 1 GiB run. Wait until the
+      // stream's own queue is short instead, as the daemon's bridge does.
+      while (stream.writeBufferLength > WRITE_QUEUE_LIMIT) {
+        if (await nextEvent(stream, ['drain', 'idle', 'close'], signal) === 'close') return // the next send() throws
+      }
     },
     read: async (options) => await queue.next(options?.signal),
     async end (options) {

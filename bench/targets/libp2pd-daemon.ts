@@ -10,6 +10,7 @@ import { Agent, request } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { killChild } from '../child.ts'
+import { DAEMON_NODE_FLAGS } from '../../src/client/spawn-args.ts'
 
 /**
  * The built daemon entry point; `LIBP2PD_BENCH_BIN` points at another build (e.g. a
@@ -51,7 +52,8 @@ export async function startDaemon (dir: string, name: string, signal: AbortSigna
     '-tls=false', '-plaintext=false', '-logLevel', 'warn',
     ...DAEMON_ARGS
   ]
-  const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DAEMON_ENV } })
+  // the daemon as it ships (`npm start`, the client's spawnDaemon); NODE_ARGS come later and win
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...NODE_ARGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DAEMON_ENV } })
   let out = ''
   let err = ''
   child.stderr?.on('data', (d: Buffer) => { if (err.length < 10_000) err += d.toString() })

@@ -12,12 +12,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient } from './client.js'
 import { Libp2pdError, TimeoutError, abortError } from './errors.js'
-import { daemonArgs } from './spawn-args.js'
+import { DAEMON_NODE_FLAGS, daemonArgs } from './spawn-args.js'
 import type { Libp2pdClient } from './client.js'
 import type { SpawnOptions } from './spawn-args.js'
 import type { ChildProcess } from 'node:child_process'
 
-export { daemonArgs } from './spawn-args.js'
+export { DAEMON_NODE_FLAGS, daemonArgs } from './spawn-args.js'
 export type { SpawnOptions } from './spawn-args.js'
 
 /** A daemon started by `spawnDaemon`. */
@@ -71,7 +71,7 @@ export async function spawnDaemon (options: SpawnOptions = {}): Promise<SpawnedD
   const bin = options.bin ?? defaultDaemonCommand()
   const args = daemonArgs(options, dir)
   const isScript = /\.(c|m)?js$/.test(bin)
-  const child = spawn(isScript ? process.execPath : bin, isScript ? [bin, ...args] : args, {
+  const child = spawn(isScript ? process.execPath : bin, isScript ? [...(options.nodeFlags ?? DAEMON_NODE_FLAGS), bin, ...args] : args, {
     stdio: ['ignore', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],
     env: options.env ?? process.env
   })

@@ -22,6 +22,30 @@ export interface OpenStreamOptions extends OperationOptions {
   timeoutMs?: number
 }
 
+/**
+ * Settles with `work`, or rejects with `signal`'s reason as soon as it aborts, whichever
+ * comes first; a result that arrives after the deadline goes to `discard`. js-libp2p takes
+ * the signal for dial and negotiation, but one await in that path can outlast it: a 2 s
+ * open to a frozen (SIGSTOPped) peer once answered after 22 s, when the connection monitor
+ * gave up on the connection. The caller's deadline holds whatever is inside.
+ */
+async function beforeDeadline<T> (work: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([work, aborted])
+  } catch (err) {
+    if (signal.aborted) work.then(discard, () => {})
+    throw err
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+  }
+}
+
 /** Opens a libp2p stream to `peerId` on the first of `protocols` the peer supports. */
 export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols: string[], options: OpenStreamOptions = {}): Promise<{ stream: Stream, connection: Connection }> {
   if (protocols.length === 0) throw Errors.badRequest('at least one protocol is required')
@@ -32,8 +56,11 @@ export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols:
   try {
     checkConnectionLimit(ctx, peerId)
     if (options.addrs !== undefined && options.addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: options.addrs })
-    const connection = await ctx.node.dial(peerId, { signal })
-    const stream = await connection.newStream(protocols, { signal, runOnLimitedConnection: true, maxOutboundStreams: MAX_OUTBOUND_STREAMS })
+    const { connection, stream } = await beforeDeadline((async () => {
+      const connection = await ctx.node.dial(peerId, { signal })
+      const stream = await connection.newStream(protocols, { signal, runOnLimitedConnection: true, maxOutboundStreams: MAX_OUTBOUND_STREAMS })
+      return { connection, stream }
+    })(), signal, late => { late.stream.abort(Errors.timeout('the stream was opened after its deadline')) })
     if (protocols.length > 1) {
       // with several candidates the per-protocol limit can only be checked once one is chosen
       try { ctx.streams.checkLimits(peerId.toString(), stream.protocol) } catch (err: any) { stream.abort(err); throw err }

@@ -143,6 +143,21 @@ describe('callback client', () => {
     }
   })
 
+  it('waits for a server slower than the idle timeout (the idle timeout is for pooled connections only)', async () => {
+    const server = createHttpServer((req, res) => {
+      req.resume()
+      setTimeout(() => { res.statusCode = 204; res.end() }, CALLBACK_IDLE_MS + 500)
+    })
+    const path = await listen(server, 'slow.sock')
+    const client = new CallbackClient(new AbortController().signal)
+    try {
+      await client.post(parseCallback(`unix:${path}`), 'peer', {})
+    } finally {
+      client.close()
+      server.close()
+    }
+  })
+
   it('reports a non-2xx answer without sending again', async () => {
     let requests = 0
     const server = createHttpServer((req, res) => { requests++; req.resume(); res.statusCode = 500; res.end() })

@@ -30,7 +30,10 @@ export interface OpenStreamOptions extends OperationOptions {
  * gave up on the connection. The caller's deadline holds whatever is inside.
  */
 async function beforeDeadline<T> (work: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
-  signal.throwIfAborted()
+  if (signal.aborted) {
+    work.then(discard, () => {})
+    throw signal.reason
+  }
   let onAbort: (() => void) | undefined
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => { reject(signal.reason) }

@@ -120,20 +120,14 @@ const WRITE_QUEUE_LIMIT = 256 << 10
 
 /** Resolves with the type of the next of `types` on `stream`; rejects if `signal` aborts first. */
 async function nextEvent (stream: MessageStreamLike, types: string[], signal: AbortSignal): Promise<string> {
-  signal.throwIfAborted()
-  return await new Promise<string>((resolve, reject) => {
-    const done = (evt: { type: string }): void => {
-      for (const t of types) stream.removeEventListener(t, done)
-      signal.removeEventListener('abort', onAbort)
-      resolve(evt.type)
-    }
-    const onAbort = (): void => {
-      for (const t of types) stream.removeEventListener(t, done)
-      reject(signal.reason)
-    }
-    for (const t of types) stream.addEventListener(t, done)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
+  let done: (evt: { type: string }) => void = () => {}
+  const next = new Promise<string>(resolve => { done = evt => { resolve(evt.type) } })
+  for (const t of types) stream.addEventListener(t, done)
+  try {
+    return await raceSignal(next, signal)
+  } finally {
+    for (const t of types) stream.removeEventListener(t, done)
+  }
 }
 
 /** Adapt a libp2p v3 message stream (a Stream, or the daemon client's MultiaddrConnection). */

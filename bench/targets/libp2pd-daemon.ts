@@ -36,7 +36,11 @@ const NODE_ARGS = (process.env.LIBP2PD_BENCH_NODE_ARGS ?? '').split(' ').filter(
 /** Extra daemon flags, e.g. to try another yamux window. */
 const DAEMON_ARGS = (process.env.LIBP2PD_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)
 /** Extra environment for the daemons only, e.g. `MALLOC_ARENA_MAX=2` (space-separated `NAME=value`). */
-const DAEMON_ENV = Object.fromEntries((process.env.LIBP2PD_BENCH_DAEMON_ENV ?? '').split(' ').filter(Boolean).map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+const DAEMON_ENV = Object.fromEntries((process.env.LIBP2PD_BENCH_DAEMON_ENV ?? '').split(' ').filter(Boolean).map(kv => {
+  const eq = kv.indexOf('=')
+  if (eq <= 0) throw new Error(`LIBP2PD_BENCH_DAEMON_ENV: expected NAME=value, got ${JSON.stringify(kv)}`)
+  return [kv.slice(0, eq), kv.slice(eq + 1)]
+}))
 
 function unixPath (multiaddr: string): string {
   if (!multiaddr.startsWith('/unix/')) throw new Error(`expected a /unix multiaddr, got ${multiaddr}`)

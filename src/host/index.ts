@@ -2,7 +2,6 @@
  * Builds the js-libp2p node from the daemon's config: transports, security, muxers,
  * services and identity. Nothing here starts listening sockets of the daemon's own planes.
  */
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { quic } from '@chainsafe/libp2p-quic'
 import { autoNAT } from '@libp2p/autonat'
@@ -22,6 +21,7 @@ import { connectionManagerInit, watchConnectionCount } from './connmgr.js'
 import { ensureGlobalWebSocket } from './websocket-global.js'
 import { mdnsDiscovery } from './mdns.js'
 import { coalescingTcp } from './tcp-coalesce.js'
+import { leanNoise } from './noise-receive.js'
 import { componentLogger } from './quiet-logger.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -134,7 +134,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
       circuitRelayTransport()
     ],
     connectionEncrypters: [
-      ...(config.security.noise ? [noise()] : []),
+      ...(config.security.noise ? [leanNoise()] : []),
       ...(tls !== undefined ? [tls()] : []),
       ...(plaintext !== undefined ? [plaintext()] : [])
     ],

@@ -5,14 +5,16 @@
  * - Backpressure both ways without polling: a full libp2p send buffer pauses the socket
  *   until the stream's `drain`; a full socket pauses the stream (yamux then stops granting
  *   window to the remote) until the socket's `drain`.
- * - No copies: socket chunks go to `stream.send` as they are; a `Uint8ArrayList` from the
- *   stream is written chunk by chunk.
+ * - No copies: socket chunks go to `stream.send` as they are (the full reads of one I/O
+ *   phase together, as one list); a `Uint8ArrayList` from the stream is written chunk by
+ *   chunk.
  * - Half-close both ways: the program's EOF closes the stream's write side; the remote's EOF
  *   (after every buffered byte) ends the socket's write side. The socket must be created with
  *   `allowHalfOpen: true`.
  * - Reset both ways: a stream reset destroys the socket; a socket error, or the program
  *   closing while the remote still sends, aborts the stream.
  */
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { Stream } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 
@@ -34,6 +36,9 @@ export interface BridgeOptions {
 
 /** The largest receive window a muxer may grant (yamux `maxStreamWindowSize` default) plus a frame. */
 const MAX_PAUSED_BUFFER = (16 << 20) + (256 << 10)
+
+/** The size of a full read from a socket (libuv's read buffer): more data is likely waiting. */
+const FULL_READ = 64 << 10
 
 /** Resume reading the program's socket when the stream's send queue is below this. */
 const RESUME_BELOW = 256 << 10
@@ -86,12 +91,36 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
     }
 
     // program -> remote
-    const onSocketData = (chunk: Buffer): void => {
-      counters.bytesOut += chunk.byteLength
+    const send = (data: Uint8Array | Uint8ArrayList): void => {
       try {
-        if (!stream.send(chunk)) socket.pause()
+        if (!stream.send(data)) socket.pause()
       } catch (err: any) {
         fail(err)
+      }
+    }
+    // A full read means the program is streaming and more is likely waiting in the socket:
+    // the reads of this I/O phase are gathered and sent as one, which gives the muxer larger
+    // frames (yamux frames one send at a time, and noise ends each frame with a short
+    // message of its own). A short read flushes at once, so a request waits for nothing.
+    let gathered: Uint8ArrayList | undefined
+    const flushGathered = (): void => {
+      const data = gathered
+      gathered = undefined
+      if (data !== undefined && !streamClosed) send(data)
+    }
+    const onSocketData = (chunk: Buffer): void => {
+      counters.bytesOut += chunk.byteLength
+      if (chunk.byteLength >= FULL_READ) {
+        if (gathered === undefined) {
+          gathered = new Uint8ArrayList()
+          setImmediate(flushGathered)
+        }
+        gathered.append(chunk)
+      } else if (gathered !== undefined) {
+        gathered.append(chunk)
+        flushGathered()
+      } else {
+        send(chunk)
       }
     }
     // js-libp2p also emits 'drain' on a stream when the shared connection drains, even if
@@ -104,6 +133,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       queueMicrotask(() => { if (stream.writeBufferLength <= RESUME_BELOW) socket.resume() })
     }
     const onSocketEnd = (): void => {
+      flushGathered()
       // the program shut down its write side: carry the half-close to the remote
       if (streamClosed || stream.writeStatus !== 'writable') return
       stream.close().catch((err: Error) => { fail(err) })

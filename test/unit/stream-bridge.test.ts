@@ -98,6 +98,26 @@ test('8 MiB each way at once, in order, then both sides close cleanly', async ()
   assert.equal(result.bytesIn, down.length)
 })
 
+test('a program streaming fast is sent in gathered pieces larger than one read, in order', async () => {
+  const remoteP = new Promise<Stream>(resolve => inbound.push(resolve))
+  const stream = await a.dialProtocol(b.getMultiaddrs()[0], '/t/1')
+  const remote = await remoteP
+  const sizes: number[] = []
+  const send = stream.send.bind(stream)
+  stream.send = (data) => { sizes.push(data.byteLength); return send(data) }
+  const { daemonSide, program } = await socketPair()
+  const done = bridgeStream(daemonSide, stream)
+  const up = randomBytes(4 << 20)
+  const remoteGot = readAll(remote)
+  program.write(up)
+  program.end('tail')
+  assert.equal(sha(await remoteGot), sha(Buffer.concat([up, Buffer.from('tail')])))
+  // a socket reads at most 64 KiB at a time: a larger send holds several reads
+  assert.ok(Math.max(...sizes) > 65536, `sends of ${Math.max(...sizes)} bytes at most`)
+  await remote.close()
+  assert.equal((await done).error, undefined)
+})
+
 test('bytes handed back after the stream already said end reach the program before its EOF', async () => {
   // js-libp2p's sequence when multistream-select over-reads: the remote's FIN is processed
   // (empty read buffer: 'end'), then the negotiation reader unshift()s the bytes it read past

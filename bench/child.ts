@@ -49,6 +49,18 @@ export async function killChild (child: ChildProcess, graceMs = 2000): Promise<v
   clearTimeout(timer)
 }
 
+/**
+ * Waits up to `ms` for the child to exit by itself (a worker tears its pair down after
+ * reporting: killed at once, it would leave daemons' files behind), then kills it.
+ */
+export async function awaitExit (child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  const timer = setTimeout(() => { void killChild(child) }, ms)
+  await exited
+  clearTimeout(timer)
+}
+
 /** For use inside a forked child: exit when the parent goes away. */
 export function exitWithParent (): void {
   process.once('disconnect', () => process.exit(0))

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { forkAndAwaitReady, killChild } from './child.ts'
+import { awaitExit, forkAndAwaitReady } from './child.ts'
 import { machineInfo } from './measure.ts'
 import { markdownTable, summarize, type Cell } from './report.ts'
 import { FULL, SMOKE, type RunResult, type Sizes } from './scenario.ts'
@@ -18,6 +18,8 @@ import { targets as allTargets } from './targets/index.ts'
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 /** Slack on top of a scenario's own bound for spawning, setup and teardown. */
 const WORKER_SLACK_MS = 60_000
+/** How long a worker may take to tear down after its result (its own bound is 15 s). */
+const WORKER_TEARDOWN_MS = 20_000
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,7 +60,8 @@ async function runOnce (target: string, scenario: string, timeoutMs: number): Pr
   const signal = AbortSignal.timeout(timeoutMs + WORKER_SLACK_MS)
   try {
     const { child, ready } = await forkAndAwaitReady<{ result?: RunResult, error?: string }>(WORKER, [target, scenario, JSON.stringify(sizes)], { signal })
-    await killChild(child, 5000)
+    // the worker exits by itself once its pair is torn down (bounded there by CLOSE_MS)
+    await awaitExit(child, WORKER_TEARDOWN_MS)
     return ready
   } catch (err) {
     return { error: `worker: ${(err as Error).message}` }

@@ -53,8 +53,8 @@ function hasFlag (args: string[], name: string): boolean {
 }
 
 /**
- * Starts a daemon. Unless given in `args`, it gets a control socket and an HTTP socket in a
- * fresh temp directory and listens on `/ip4/127.0.0.1/tcp/0`. Do not pass `-q`.
+ * Starts a daemon. Unless given in `args`, it gets a control socket, an HTTP socket and its
+ * stream socket directory in a fresh temp directory and listens on `/ip4/127.0.0.1/tcp/0`. Do not pass `-q`.
  */
 export async function spawnDaemon (args: string[] = [], options: SpawnOptions = {}): Promise<SpawnedDaemon> {
   const dir = mkdtempSync('/tmp/lpd-')
@@ -63,6 +63,8 @@ export async function spawnDaemon (args: string[] = [], options: SpawnOptions = 
   if (!hasFlag(args, 'httpListen')) full.push('-httpListen', `/unix${join(dir, 'http.sock')}`)
   if (!hasFlag(args, 'hostAddrs')) full.push('-hostAddrs', '/ip4/127.0.0.1/tcp/0')
   if (!hasFlag(args, 'logLevel')) full.push('-logLevel', 'warn')
+  // stream sockets inside `dir` too, so a daemon a test SIGKILLs leaves nothing in /tmp
+  if (!hasFlag(args, 'socketDir')) full.push('-socketDir', join(dir, 'streams'))
   const proc = spawn(process.execPath, [DAEMON_BIN, ...full], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
   live.add(proc)
   let out = ''

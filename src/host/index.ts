@@ -2,7 +2,6 @@
  * Builds the js-libp2p node from the daemon's config: transports, security, muxers,
  * services and identity. Nothing here starts listening sockets of the daemon's own planes.
  */
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { quic } from '@chainsafe/libp2p-quic'
 import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -22,6 +21,7 @@ import { ensureGlobalWebSocket } from './websocket-global.js'
 import { mdnsDiscovery } from './mdns.js'
 import { coalescingTcp } from './tcp-coalesce.js'
 import { leanNoise } from './noise-receive.js'
+import { leanYamux } from './yamux-window.js'
 import { componentLogger } from './quiet-logger.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -141,7 +141,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     // the daemon multiplexes many programs' streams over one connection: raise the
     // per-connection stream caps (the daemon's own limits apply in the stream table)
     streamMuxers: config.muxers.map(m => m === 'yamux'
-      ? yamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
+      ? leanYamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
       : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
     connectionProtector: psk,
     peerDiscovery,

@@ -1,0 +1,73 @@
+/**
+ * Yamux with window updates only when they matter. `@chainsafe/libp2p-yamux` 8 answers
+ * every data frame it receives with a window update, however small the frame. For a
+ * request and its response that is two more frames on the wire, each its own noise message
+ * and, on loopback, its own `writev` that also runs the receiver's TCP stack: in a trace of
+ * 1,000 unary calls, 30-byte frames were most of each daemon's TCP writes.
+ *
+ * hashicorp/yamux and go-yamux (the peers of most p2pd users) grant new window only once
+ * half of it has been consumed, or when a flag (SYN, ACK) has to go out anyway. This
+ * applies the same rule to js-libp2p's streams. No sender can stall on it: a sender is
+ * blocked only when its window is zero, and then the whole window is consumed, which is
+ * more than half. Window auto-tuning is untouched: it runs whenever an update is sent.
+ *
+ * Like `tcp-coalesce.ts`, it wraps the stock muxer without changing it: each stream the
+ * muxer creates gets a guarded `sendWindowUpdate`. A yamux release of another shape is left
+ * as it is (`patchWindowUpdates` returns false; a unit test pins the installed shape).
+ */
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
+
+// @chainsafe/libp2p-yamux's StreamState: a stream in these states still owes a SYN or ACK
+const INIT = 0
+const SYN_RECEIVED = 2
+
+/** The parts of `YamuxStream` this module touches. */
+interface YamuxStreamWindow {
+  state: number
+  recvWindow: number
+  recvWindowCapacity: number
+  sendWindowUpdate: () => void
+}
+
+/**
+ * Makes `stream` grant window only once half of it is consumed or a flag must be sent.
+ * Returns false, changing nothing, when `stream` is not shaped like a yamux 8 stream.
+ */
+export function patchWindowUpdates (stream: unknown): boolean {
+  const s = stream as Partial<YamuxStreamWindow> | null
+  if (s == null || typeof s.sendWindowUpdate !== 'function' || typeof s.state !== 'number' ||
+    typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number') return false
+  const sendWindowUpdate = s.sendWindowUpdate
+  s.sendWindowUpdate = function (this: YamuxStreamWindow): void {
+    const owesFlag = this.state === INIT || this.state === SYN_RECEIVED
+    if (!owesFlag && this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) return
+    sendWindowUpdate.call(this)
+  }
+  return true
+}
+
+type AnyFn = (...args: any[]) => any
+
+/** `@chainsafe/libp2p-yamux` whose streams send window updates as go-yamux does. */
+export function leanYamux (init: YamuxMuxerInit = {}): () => any {
+  const make = yamux(init)
+  return () => {
+    const factory = make() as any
+    const createStreamMuxer = (factory.createStreamMuxer as AnyFn).bind(factory)
+    factory.createStreamMuxer = (...args: unknown[]) => {
+      const muxer = createStreamMuxer(...args)
+      // every stream, inbound or outbound, is made here before its first frame is handled
+      const newStream = muxer._newStream as AnyFn | undefined
+      if (typeof newStream === 'function') {
+        muxer._newStream = (...streamArgs: unknown[]) => {
+          const stream = newStream.apply(muxer, streamArgs)
+          patchWindowUpdates(stream)
+          return stream
+        }
+      }
+      return muxer
+    }
+    return factory
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Yamux window updates as go-yamux sends them (src/host/yamux-window.ts): two real yamux
+ * muxers over an in-memory connection pair. Small messages must not be answered frame by
+ * frame, and a transfer many windows long must still flow (no sender may stall).
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { afterEach, describe, it } from 'node:test'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { multiaddrConnectionPair } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { leanYamux } from '../../src/host/yamux-window.js'
+import type { Stream } from '@libp2p/interface'
+
+const WINDOW_UPDATE = 1
+
+/** Muxers of the running test: their keep-alive timers would hold the process open. */
+const muxers: any[] = []
+afterEach(() => { for (const muxer of muxers.splice(0)) muxer.abort(new Error('end of test')) })
+
+/** A muxer pair; `framesFromB` counts the frames B sends, by type. */
+function muxerPair (make: () => () => any): { a: any, b: any, framesFromB: Map<number, number> } {
+  const [outbound, inbound] = multiaddrConnectionPair()
+  const a = make()().createStreamMuxer(outbound)
+  const b = make()().createStreamMuxer(inbound)
+  muxers.push(a, b)
+  const framesFromB = new Map<number, number>()
+  const sendFrame = b.sendFrame.bind(b)
+  b.sendFrame = (header: { type: number }, data?: unknown) => {
+    framesFromB.set(header.type, (framesFromB.get(header.type) ?? 0) + 1)
+    return sendFrame(header, data)
+  }
+  return { a, b, framesFromB }
+}
+
+/** Opens a stream A→B and resolves with both ends. */
+async function open (a: any, b: any): Promise<{ local: Stream, remote: Stream }> {
+  const remote = new Promise<Stream>(resolve => b.addEventListener('stream', (evt: CustomEvent<Stream>) => { resolve(evt.detail) }, { once: true }))
+  const local = await a.createStream()
+  return { local, remote: await remote }
+}
+
+/** Collects what `stream` receives until `bytes` have arrived. */
+async function receive (stream: Stream, bytes: number): Promise<Uint8Array> {
+  const got = new Uint8ArrayList()
+  await new Promise<void>((resolve, reject) => {
+    stream.addEventListener('message', (evt: any) => { got.append(evt.data); if (got.byteLength >= bytes) resolve() })
+    stream.addEventListener('close', (evt: any) => { reject(evt.error ?? new Error(`closed after ${got.byteLength} bytes`)) })
+  })
+  return got.subarray()
+}
+
+/** Sends 200 messages of 64 bytes A→B and returns how many window updates B sent. */
+async function windowUpdatesFor200Messages (make: () => () => any): Promise<number> {
+  const { a, b, framesFromB } = muxerPair(make)
+  const { local, remote } = await open(a, b)
+  const got = receive(remote, 200 * 64)
+  for (let i = 0; i < 200; i++) {
+    local.send(new Uint8Array(64))
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  await got
+  return framesFromB.get(WINDOW_UPDATE) ?? 0
+}
+
+describe('yamux window updates', () => {
+  it('small messages are not answered one by one (the stock muxer does)', async () => {
+    const stock = await windowUpdatesFor200Messages(yamux)
+    const lean = await windowUpdatesFor200Messages(leanYamux)
+    assert.ok(stock >= 200, `the stock muxer sent ${stock} window updates for 200 messages`)
+    // the ACK of the new stream is one; 12.8 KB is far below half of the 256 KiB window
+    assert.equal(lean, 1, `the lean muxer sent ${lean}`)
+  })
+
+  it('a transfer of many windows flows to the end, both ways', async () => {
+    const { a, b } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    const size = 8 << 20
+    const up = randomBytes(size)
+    const down = randomBytes(size)
+    const gotUp = receive(remote, size)
+    const gotDown = receive(local, size)
+    const write = async (stream: Stream, data: Uint8Array): Promise<void> => {
+      for (let i = 0; i < data.byteLength; i += 65536) {
+        if (!stream.send(data.subarray(i, i + 65536))) await stream.onDrain()
+      }
+    }
+    await Promise.all([write(local, up), write(remote, down)])
+    assert.ok(Buffer.from(await gotUp).equals(up), 'A→B intact')
+    assert.ok(Buffer.from(await gotDown).equals(down), 'B→A intact')
+  })
+
+  it('a reader that pauses holds the writer to one window, and gets the rest once it resumes', async () => {
+    const { a, b } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    remote.pause()
+    const size = 2 << 20
+    const data = randomBytes(size)
+    const got = receive(remote, size)
+    // queued at once: yamux sends only what the remote's window allows
+    for (let i = 0; i < size; i += 65536) local.send(data.subarray(i, i + 65536))
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.ok(remote.readBufferLength <= 256 << 10, `the paused reader holds ${remote.readBufferLength} bytes`)
+    assert.ok(local.writeBufferLength >= size - (256 << 10), 'the rest waits at the writer')
+    remote.resume()
+    assert.ok(Buffer.from(await got).equals(data))
+  })
+})

@@ -59,6 +59,7 @@ describe('noise lean receive path', () => {
   it('is applied to the installed noise release', async () => {
     const { receiver } = await securedPair()
     assert.ok(Object.hasOwn(receiver, 'decrypt'), 'decrypt replaced on the connection: noise changed shape')
+    assert.ok(Object.hasOwn(receiver.decoder, 'decode'), 'decode replaced on its frame decoder')
     assert.equal(patchNoiseReceive({}), false, 'a foreign object is left alone')
   })
 

@@ -22,6 +22,7 @@ import { mdnsDiscovery } from './mdns.js'
 import { coalescingTcp } from './tcp-coalesce.js'
 import { leanNoise } from './noise-receive.js'
 import { leanYamux } from './yamux-window.js'
+import { shortcutProtocolMerges } from './protocol-merges.js'
 import { componentLogger } from './quiet-logger.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -152,10 +153,12 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
 
   const host = node as unknown as Host
   const unwatch = watchConnectionCount(host, config)
+  const restoreMerges = shortcutProtocolMerges(node.peerStore, node)
   return {
     node: host,
     async close () {
       unwatch()
+      restoreMerges()
       await (datastore as { close?: () => Promise<void> } | undefined)?.close?.()
     }
   }

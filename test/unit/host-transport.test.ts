@@ -6,7 +6,9 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { createServer, connect } from 'node:net'
 import { describe, it } from 'node:test'
-import { coalesceWrites } from '../../src/host/tcp-coalesce.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { defaultLogger } from '@libp2p/logger'
+import { coalesceWrites, coalescingTcp } from '../../src/host/tcp-coalesce.js'
 import { componentLogger } from '../../src/host/quiet-logger.js'
 import type { Socket } from 'node:net'
 
@@ -39,6 +41,26 @@ describe('TCP write batching', () => {
     coalesceWrites(conn)
     assert.deepEqual(conn.sendData(bufs(2, 65536, 10)), { sentBytes: 65538, canSendMore: false })
     assert.deepEqual(calls, ['cork', 'write 2', 'write 65536', 'uncork'])
+  })
+
+  it('is applied to the installed @libp2p/tcp: its connections get the batching sendData', async () => {
+    const transport = coalescingTcp()({ logger: defaultLogger() } as any)
+    let received: (maConn: any) => void = () => {}
+    const upgraded = new Promise<any>(resolve => { received = resolve })
+    // an upgrader that only hands over the connection it is given
+    const upgrader = { upgradeInbound: async (maConn: any) => { received(maConn) } }
+    const listener = transport.createListener({ upgrader })
+    await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
+    const port = Number(listener.getAddrs()[0].toString().split('/')[4])
+    const client = connect(port, '127.0.0.1').on('error', () => {})
+    const maConn = await upgraded
+    const stock = Object.getPrototypeOf(maConn).sendData
+    assert.equal(typeof stock, 'function', '@libp2p/tcp connections still have sendData')
+    assert.ok(maConn.socket != null, '@libp2p/tcp connections still expose their socket')
+    assert.notEqual(maConn.sendData, stock, 'the batching sendData replaced it')
+    client.destroy()
+    maConn.abort(new Error('end of test'))
+    await listener.close()
   })
 
   it('leaves connections without a socket alone', () => {

@@ -80,9 +80,23 @@ export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols:
   }
 }
 
+/** A connection's local address, worked out once per connection (see `localAddrOf`). */
+const localAddrs = new WeakMap<Connection, string>()
+
+/**
+ * The local address a stream's table entry shows. js-libp2p's connections do not carry
+ * their local address, and the fallback (the node's first address) runs the address
+ * manager, about 6% of a daemon's CPU when every request opens a stream. It is a label
+ * worked out once per connection: the first stream's answer stays for the connection's life.
+ */
 function localAddrOf (ctx: CoreContext, connection: Connection): string {
-  const la = (connection as unknown as { localAddr?: { toString: () => string } }).localAddr
-  return la?.toString() ?? ctx.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? ''
+  let addr = localAddrs.get(connection)
+  if (addr === undefined) {
+    const la = (connection as unknown as { localAddr?: { toString: () => string } }).localAddr
+    addr = la?.toString() ?? ctx.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? ''
+    localAddrs.set(connection, addr)
+  }
+  return addr
 }
 
 /** Records a stream in the table. */

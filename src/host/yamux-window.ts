@@ -11,6 +11,14 @@
  * blocked only when its window is zero, and then the whole window is consumed, which is
  * more than half. Window auto-tuning is untouched: it runs whenever an update is sent.
  *
+ * A new stream's SYN (a stream we open) or ACK (one we accept) waits for the first data
+ * frame, which usually follows within the same turn (a protocol proposal, its echo) and
+ * carries the flag through yamux's own `getSendFlags`: one frame less at each end of every
+ * stream. When no
+ * data has gone by the next turn (`setImmediate`), or the stream is paused first (a paused
+ * stream no longer remembers that it owes a flag), the flag leaves at once, alone, as
+ * before: yamux peers refuse new streams past 256 unacknowledged ones.
+ *
  * Like `tcp-coalesce.ts`, it wraps the stock muxer without changing it: each stream the
  * muxer creates gets a guarded `sendWindowUpdate`. A yamux release of another shape is left
  * as it is (`patchWindowUpdates` returns false; a unit test pins the installed shape).
@@ -28,21 +36,38 @@ interface YamuxStreamWindow {
   recvWindow: number
   recvWindowCapacity: number
   sendWindowUpdate: () => void
+  sendPause: () => void
 }
 
 /**
- * Makes `stream` grant window only once half of it is consumed or a flag must be sent.
- * Returns false, changing nothing, when `stream` is not shaped like a yamux 8 stream.
+ * Makes `stream` grant window only once half of it is consumed, and send its SYN or ACK
+ * with its first data frame (or alone by the next turn). Returns false, changing nothing, when `stream` is not shaped like a yamux 8 stream.
  */
 export function patchWindowUpdates (stream: unknown): boolean {
   const s = stream as Partial<YamuxStreamWindow> | null
-  if (s == null || typeof s.sendWindowUpdate !== 'function' || typeof s.state !== 'number' ||
-    typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number') return false
+  if (s == null || typeof s.sendWindowUpdate !== 'function' || typeof s.sendPause !== 'function' ||
+    typeof s.state !== 'number' || typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number') return false
   const sendWindowUpdate = s.sendWindowUpdate
+  const sendPause = s.sendPause
+  const owesFlag = (stream: YamuxStreamWindow): boolean => stream.state === INIT || stream.state === SYN_RECEIVED
+  let flagScheduled = false
   s.sendWindowUpdate = function (this: YamuxStreamWindow): void {
-    const owesFlag = this.state === INIT || this.state === SYN_RECEIVED
-    if (!owesFlag && this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) return
+    if (owesFlag(this)) {
+      if (!flagScheduled) {
+        flagScheduled = true
+        setImmediate(() => {
+          flagScheduled = false
+          if (owesFlag(this)) sendWindowUpdate.call(this)
+        })
+      }
+      return
+    }
+    if (this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) return
     sendWindowUpdate.call(this)
+  }
+  s.sendPause = function (this: YamuxStreamWindow): void {
+    if (owesFlag(this)) sendWindowUpdate.call(this)
+    sendPause.call(this)
   }
   return true
 }

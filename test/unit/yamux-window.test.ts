@@ -12,25 +12,34 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { leanYamux } from '../../src/host/yamux-window.js'
 import type { Stream } from '@libp2p/interface'
 
+const DATA = 0
 const WINDOW_UPDATE = 1
+const SYN = 1
+const ACK = 2
 
 /** Muxers of the running test: their keep-alive timers would hold the process open. */
 const muxers: any[] = []
 afterEach(() => { for (const muxer of muxers.splice(0)) muxer.abort(new Error('end of test')) })
 
-/** A muxer pair; `framesFromB` counts the frames B sends, by type. */
-function muxerPair (make: () => () => any): { a: any, b: any, framesFromB: Map<number, number> } {
+interface Frame { type: number, flag: number, length: number }
+
+/** A muxer pair; `framesFromB` counts the frames B sends, by type; `sent` lists each side's frames. */
+function muxerPair (make: () => () => any): { a: any, b: any, framesFromB: Map<number, number>, sent: { a: Frame[], b: Frame[] } } {
   const [outbound, inbound] = multiaddrConnectionPair()
   const a = make()().createStreamMuxer(outbound)
   const b = make()().createStreamMuxer(inbound)
   muxers.push(a, b)
   const framesFromB = new Map<number, number>()
-  const sendFrame = b.sendFrame.bind(b)
-  b.sendFrame = (header: { type: number }, data?: unknown) => {
-    framesFromB.set(header.type, (framesFromB.get(header.type) ?? 0) + 1)
-    return sendFrame(header, data)
+  const sent: { a: Frame[], b: Frame[] } = { a: [], b: [] }
+  for (const [name, muxer] of [['a', a], ['b', b]] as const) {
+    const sendFrame = muxer.sendFrame.bind(muxer)
+    muxer.sendFrame = (header: Frame & { streamID: number }, data?: unknown) => {
+      if (header.streamID !== 0) sent[name].push({ type: header.type, flag: header.flag, length: header.length })
+      if (name === 'b') framesFromB.set(header.type, (framesFromB.get(header.type) ?? 0) + 1)
+      return sendFrame(header, data)
+    }
   }
-  return { a, b, framesFromB }
+  return { a, b, framesFromB, sent }
 }
 
 /** Opens a stream A→B and resolves with both ends. */
@@ -70,6 +79,46 @@ describe('yamux window updates', () => {
     assert.ok(stock >= 200, `the stock muxer sent ${stock} window updates for 200 messages`)
     // the ACK of the new stream is one; 12.8 KB is far below half of the 256 KiB window
     assert.equal(lean, 1, `the lean muxer sent ${lean}`)
+  })
+
+  it("a stream's SYN and its ACK ride on the first data frames", async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    const remote = new Promise<Stream>(resolve => b.addEventListener('stream', (evt: CustomEvent<Stream>) => { resolve(evt.detail) }, { once: true }))
+    const local = await a.createStream()
+    local.send(new TextEncoder().encode('proposal'))
+    const accepted = await remote
+    const answer = receive(local, 6)
+    await receive(accepted, 8)
+    accepted.send(new TextEncoder().encode('answer'))
+    await answer
+    assert.deepEqual(sent.a, [{ type: DATA, flag: SYN, length: 8 }], 'A: one data frame carrying SYN')
+    assert.deepEqual(sent.b, [{ type: DATA, flag: ACK, length: 6 }], 'B: one data frame carrying ACK')
+  })
+
+  it('with no data to carry them, the SYN and the ACK leave alone by the next turn', async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    const remote = new Promise<Stream>(resolve => b.addEventListener('stream', (evt: CustomEvent<Stream>) => { resolve(evt.detail) }, { once: true }))
+    const local = await a.createStream()
+    const accepted = await remote
+    assert.deepEqual(sent.a, [{ type: WINDOW_UPDATE, flag: SYN, length: 0 }])
+    // B got no data: it owes its ACK from the first window update it would send
+    local.send(new Uint8Array(10))
+    await receive(accepted, 10)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    assert.equal(sent.b.filter(f => f.flag === ACK).length, 1, 'B acknowledged the stream')
+    assert.equal((local as any).state, 3, 'A sees the stream established')
+  })
+
+  it('a stream paused before it acknowledged still sends its ACK', async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    b.addEventListener('stream', (evt: CustomEvent<Stream>) => {
+      evt.detail.addEventListener('message', () => { evt.detail.pause() }, { once: true })
+    }, { once: true })
+    const local = await a.createStream()
+    local.send(new Uint8Array(10))
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(sent.b.filter(f => f.flag === ACK).length, 1, 'B acknowledged the stream')
+    assert.equal((local as any).state, 3, 'A sees the stream established')
   })
 
   it('a transfer of many windows flows to the end, both ways', async () => {

@@ -16,7 +16,8 @@
 import { UnsupportedProtocolError } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { doOpenStream } from './streams.js'
-import { withTimeout } from './context.js'
+import { DEFAULT_TIMEOUT_MS } from './context.js'
+import { deadline } from './deadline.js'
 import type { CoreContext } from './context.js'
 import type { OpenStreamOptions } from './streams.js'
 import type { PeerId, Stream } from '@libp2p/interface'
@@ -58,12 +59,17 @@ export async function openStreamWithRequest (ctx: CoreContext, peerId: PeerId, p
     await lp.write(first, { signal: options.signal })
     return { stream, read: async o => (await lp.read(o)).subarray() }
   }
-  const signal = withTimeout(options.signal, options.timeoutMs)
+  // bounds the open and the write; the caller's signal bounds the reads
+  const limit = deadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal)
+  const signal = limit.signal
   // the same per-peer/per-protocol limits as every other open
   const release = ctx.streams.reserve(peerId.toString(), protocol)
   let stream: Stream
   try {
     stream = await muxer.createStream({ signal })
+  } catch (err) {
+    limit.clear()
+    throw err
   } finally {
     release()
   }
@@ -74,6 +80,8 @@ export async function openStreamWithRequest (ctx: CoreContext, peerId: PeerId, p
   } catch (err) {
     stream.abort(err as Error)
     throw err
+  } finally {
+    limit.clear()
   }
   let negotiated = false
   return {

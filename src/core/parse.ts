@@ -10,8 +10,31 @@ import { Errors } from '../errors.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Parses a peer ID given as base58btc text, a CIDv1 string, or multihash bytes. */
+/** Peer IDs parsed recently, by their text or (prefixed with NUL) their bytes. */
+const parsedPeerIds = new Map<string, PeerId>()
+/** Entries kept; the oldest goes first. */
+const PARSED_PEER_IDS_MAX = 1024
+
+/**
+ * Parses a peer ID given as base58btc text, a CIDv1 string, or multihash bytes.
+ *
+ * Programs name the same few peers in request after request, and parsing one decodes its
+ * public key (4–7 µs for Ed25519, more for RSA) and gives a new object whose string form is
+ * computed again on first use. So the last 1,024 are remembered (peer IDs are immutable).
+ */
 export function parsePeerId (input: string | Uint8Array): PeerId {
+  // (base58 and base32 text never contains NUL)
+  const key = typeof input === 'string' ? input : '\0' + Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1')
+  let peer = parsedPeerIds.get(key)
+  if (peer === undefined) {
+    peer = parseUncached(input)
+    if (parsedPeerIds.size >= PARSED_PEER_IDS_MAX) parsedPeerIds.delete(parsedPeerIds.keys().next().value as string)
+    parsedPeerIds.set(key, peer)
+  }
+  return peer
+}
+
+function parseUncached (input: string | Uint8Array): PeerId {
   try {
     if (typeof input === 'string') {
       if (input.length === 0 || input.length > 256) throw new Error('bad length')

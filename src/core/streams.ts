@@ -4,7 +4,8 @@
  */
 import { Errors, toDaemonError } from '../errors.js'
 import { serveStreamSocket } from '../streams/stream-socket.js'
-import { withTimeout } from './context.js'
+import { DEFAULT_TIMEOUT_MS } from './context.js'
+import { deadline } from './deadline.js'
 import { checkConnectionLimit } from './limits.js'
 import type { CoreContext, OperationOptions } from './context.js'
 import type { Direction, Plane, StreamEntry } from '../streams/table.js'
@@ -55,7 +56,8 @@ export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols:
   if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot open a stream to self')
   // the place is held through dial and negotiation, so concurrent opens cannot overshoot
   const release = ctx.streams.reserve(peerId.toString(), protocols.length === 1 ? protocols[0] : undefined)
-  const signal = withTimeout(options.signal, options.timeoutMs)
+  const limit = deadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal)
+  const signal = limit.signal
   try {
     checkConnectionLimit(ctx, peerId)
     if (options.addrs !== undefined && options.addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: options.addrs })
@@ -75,6 +77,7 @@ export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols:
     if (e.code === 'ERR_INTERNAL' || e.code === 'ERR_NOT_FOUND' || e.code === 'ERR_CALLBACK_FAILED') throw Errors.dialFailed(`could not open a stream to ${peerId.toString()}: ${e.message}`, { cause: err })
     throw e
   } finally {
+    limit.clear()
     // the caller adds the stream to the table in the same tick it gets it
     release()
   }

@@ -8,6 +8,7 @@
  */
 import { Agent, request } from 'node:http'
 import { isAbsolute } from 'node:path'
+import { deadline } from '../../core/deadline.js'
 import { exposeStreamSocket } from '../../core/streams.js'
 import { Errors } from '../../errors.js'
 import { checkUnixPathLength, isLoopbackHost } from '../../net/endpoint.js'
@@ -80,14 +81,16 @@ export class CallbackClient {
   /** POSTs `body` to `<cb>/api/client/peers/<remoteId>/streams`; resolves on a 2xx answer. */
   async post (cb: CallbackAddress, remoteId: string, body: unknown): Promise<void> {
     const payload = Buffer.from(JSON.stringify(body))
-    const signal = AbortSignal.any([this.closing, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)])
+    const limit = deadline(CALLBACK_TIMEOUT_MS, this.closing)
     const path = `${cb.basePath}/api/client/peers/${encodeURIComponent(remoteId)}/streams`
     try {
-      await this.send(cb, path, payload, signal, this.agent)
+      await this.send(cb, path, payload, limit.signal, this.agent)
     } catch (err: any) {
       if (!(err instanceof StaleConnectionError)) throw err
       // a fresh connection, outside the pool: the pool may hold more stale ones
-      await this.send(cb, path, payload, signal, false)
+      await this.send(cb, path, payload, limit.signal, false)
+    } finally {
+      limit.clear()
     }
   }
 

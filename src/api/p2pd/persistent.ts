@@ -18,6 +18,7 @@
  * When the connection closes, its handlers are removed and its calls aborted.
  */
 import { lpStream } from '@libp2p/utils'
+import { deadline } from '../../core/deadline.js'
 import { checkProtocol, parsePeerId } from '../../core/parse.js'
 import { openStreamWithRequest } from '../../core/optimistic-stream.js'
 import { PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse } from '../../proto/p2pd.js'
@@ -32,6 +33,21 @@ const CALL_ID_BYTES = 16
 
 /** How long an inbound caller may take to send its request. */
 const INBOUND_REQUEST_TIMEOUT_MS = 60_000
+
+/** How long a finished call's stream may take to close before it is reset. */
+const CLOSE_TIMEOUT_MS = 5_000
+
+/** Closes `stream` within `CLOSE_TIMEOUT_MS`, resetting it if that fails. */
+async function closeOrAbort (stream: Stream): Promise<void> {
+  const limit = deadline(CLOSE_TIMEOUT_MS)
+  try {
+    await stream.close({ signal: limit.signal })
+  } catch (err: any) {
+    stream.abort(err)
+  } finally {
+    limit.clear()
+  }
+}
 
 class CallCancelledError extends Error {
   constructor () {
@@ -135,18 +151,18 @@ export class PersistentConnection {
     const ac = new AbortController()
     this.calls.set(id, ac)
     let stream: Stream | undefined
+    const callSignal = deadline(undefined, ac.signal, this.session.signal)
     try {
       const peer = parsePeerId(req.peer ?? new Uint8Array(0))
       const proto = checkProtocol(req.proto)
-      const signal = AbortSignal.any([ac.signal, this.session.signal])
+      const signal = callSignal.signal
       // the request leaves with the protocol proposal: one round trip between the daemons less
       const request = PCRequest.encode({ callId, callUnary: { peer: req.peer, proto, data: req.data ?? new Uint8Array(0) } })
       const opened = await openStreamWithRequest(this.ctx, peer, proto, request, { signal, maxDataLength: this.maxMessageSize })
       stream = opened.stream
       const answer = PCRequest.decode(await opened.read({ signal }))
       // answer the client first: closing the stream costs a round trip nobody needs to wait for
-      const done = stream
-      void done.close({ signal: AbortSignal.timeout(5_000) }).catch(() => { done.abort(new Error('close timed out')) })
+      void closeOrAbort(stream)
       const response: CallUnaryResponse = answer.unaryResponse ?? { error: new TextEncoder().encode('the remote answered without a unaryResponse') }
       await this.reply({ callId, callUnaryResponse: response })
     } catch (err) {
@@ -158,6 +174,7 @@ export class PersistentConnection {
         throw err
       }
     } finally {
+      callSignal.clear()
       this.calls.delete(id)
     }
   }
@@ -168,12 +185,16 @@ export class PersistentConnection {
     if (w === undefined) return // cancelled meanwhile, or unknown: ignored as the fork does
     w.forget()
     const lp = lpStream(w.stream, { maxDataLength: w.maxMessageSize })
+    const limit = deadline(INBOUND_REQUEST_TIMEOUT_MS)
     try {
-      await lp.write(PCRequest.encode({ callId, unaryResponse: response }), { signal: AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS) })
-      await w.stream.close({ signal: AbortSignal.timeout(5_000) })
+      await lp.write(PCRequest.encode({ callId, unaryResponse: response }), { signal: limit.signal })
     } catch (err: any) {
       w.stream.abort(err)
+      return
+    } finally {
+      limit.clear()
     }
+    await closeOrAbort(w.stream)
   }
 
   /** Handler side: one inbound stream carrying one call. */
@@ -181,7 +202,13 @@ export class PersistentConnection {
     let callId: Uint8Array | undefined
     try {
       const lp = lpStream(stream, { maxDataLength: this.maxMessageSize })
-      const msg = PCRequest.decode(await lp.read({ signal: AbortSignal.any([this.session.signal, AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS)]) }))
+      const limit = deadline(INBOUND_REQUEST_TIMEOUT_MS, this.session.signal)
+      let msg: PCRequest
+      try {
+        msg = PCRequest.decode(await lp.read({ signal: limit.signal }))
+      } finally {
+        limit.clear()
+      }
       if (msg.callUnary === undefined || msg.callId?.byteLength !== CALL_ID_BYTES) throw new Error('expected a callUnary request')
       callId = msg.callId
       const s = lp.unwrap()

@@ -35,9 +35,16 @@ export class Session {
 
   constructor (readonly socket: Socket, readonly plane: PlaneState) {
     this.id = `c${nextSessionId++}`
-    // one composite signal per connection, not one per use
-    this.signal = AbortSignal.any([this.controller.signal, plane.signal])
-    socket.once('close', () => { this.controller.abort(new Error('control connection closed')) })
+    // one signal per connection that follows the plane's (a listener, not AbortSignal.any:
+    // a stream per request opens a control connection per request, see core/deadline.ts)
+    this.signal = this.controller.signal
+    const onPlaneClosing = (): void => { this.controller.abort(plane.signal.reason) }
+    if (plane.signal.aborted) onPlaneClosing()
+    else plane.signal.addEventListener('abort', onPlaneClosing, { once: true })
+    socket.once('close', () => {
+      plane.signal.removeEventListener('abort', onPlaneClosing)
+      this.controller.abort(new Error('control connection closed'))
+    })
     // errors (ECONNRESET, EPIPE) surface through reads and writes; never as an uncaught event
     socket.on('error', () => {})
   }

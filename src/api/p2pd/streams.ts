@@ -10,6 +10,7 @@
  */
 import { connect as netConnect } from 'node:net'
 import { parseMultiaddr, parsePeerId, checkProtocol } from '../../core/parse.js'
+import { deadline } from '../../core/deadline.js'
 import { doOpenStream, trackStream } from '../../core/streams.js'
 import { Errors } from '../../errors.js'
 import { isLoopbackHost, parseEndpoint } from '../../net/endpoint.js'
@@ -99,7 +100,13 @@ export function p2pdTarget (ctx: CoreContext, addr: Multiaddr): HandlerTarget {
     kind: 'p2pd',
     address: key,
     async deliver (stream, connection) {
-      const socket = await dialClient(addr, AbortSignal.timeout(HANDLER_DIAL_TIMEOUT_MS))
+      const limit = deadline(HANDLER_DIAL_TIMEOUT_MS)
+      let socket: Socket
+      try {
+        socket = await dialClient(addr, limit.signal)
+      } finally {
+        limit.clear()
+      }
       socket.on('error', () => {})
       void pipeWithInfo(ctx, socket, stream, connection, 'INCOMING', async info => {
         // the bare StreamInfo (not wrapped in a Response), as p2pd writes it

@@ -14,16 +14,16 @@
  * A new stream's SYN (a stream we open) or ACK (one we accept) waits for the first data
  * frame, which usually follows within the same turn (a protocol proposal, its echo) and
  * carries the flag through yamux's own `getSendFlags`: one frame less at each end of every
- * stream. When no
- * data has gone by the next turn (`setImmediate`), or the stream is paused first (a paused
- * stream no longer remembers that it owes a flag), the flag leaves at once, alone, as
- * before: yamux peers refuse new streams past 256 unacknowledged ones.
+ * stream. When no data has gone by the next turn (`setImmediate`), or the stream is paused
+ * first (a paused stream no longer remembers that it owes a flag), the flag leaves at once,
+ * alone, as before: yamux peers refuse new streams past 256 unacknowledged ones.
  *
  * Like `tcp-coalesce.ts`, it wraps the stock muxer without changing it: each stream the
  * muxer creates gets a guarded `sendWindowUpdate`. A yamux release of another shape is left
  * as it is (`patchWindowUpdates` returns false; a unit test pins the installed shape).
  */
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { holdHeaderEcho } from './multistream-echo.js'
 import type { YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
 
 // @chainsafe/libp2p-yamux's StreamState: a stream in these states still owes a SYN or ACK
@@ -41,7 +41,8 @@ interface YamuxStreamWindow {
 
 /**
  * Makes `stream` grant window only once half of it is consumed, and send its SYN or ACK
- * with its first data frame (or alone by the next turn). Returns false, changing nothing, when `stream` is not shaped like a yamux 8 stream.
+ * with its first data frame (or alone by the next turn). Returns false, changing nothing,
+ * when `stream` is not shaped like a yamux 8 stream.
  */
 export function patchWindowUpdates (stream: unknown): boolean {
   const s = stream as Partial<YamuxStreamWindow> | null
@@ -74,7 +75,10 @@ export function patchWindowUpdates (stream: unknown): boolean {
 
 type AnyFn = (...args: any[]) => any
 
-/** `@chainsafe/libp2p-yamux` whose streams send window updates as go-yamux does. */
+/**
+ * `@chainsafe/libp2p-yamux` whose streams send window updates as go-yamux does, and whose
+ * accepted streams answer multistream-select in one frame (`multistream-echo.ts`).
+ */
 export function leanYamux (init: YamuxMuxerInit = {}): () => any {
   const make = yamux(init)
   return () => {
@@ -88,6 +92,7 @@ export function leanYamux (init: YamuxMuxerInit = {}): () => any {
         muxer._newStream = (...streamArgs: unknown[]) => {
           const stream = newStream.apply(muxer, streamArgs)
           patchWindowUpdates(stream)
+          holdHeaderEcho(stream)
           return stream
         }
       }

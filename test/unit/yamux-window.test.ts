@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, it } from 'node:test'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { multiaddrConnectionPair } from '@libp2p/utils'
+import { lpStream, multiaddrConnectionPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { leanYamux } from '../../src/host/yamux-window.js'
 import type { Stream } from '@libp2p/interface'
@@ -153,5 +153,61 @@ describe('yamux window updates', () => {
     assert.ok(local.writeBufferLength >= size - (256 << 10), 'the rest waits at the writer')
     remote.resume()
     assert.ok(Buffer.from(await got).equals(data))
+  })
+})
+
+describe('multistream-select answers of an accepted stream (src/host/multistream-echo.ts)', () => {
+  const enc = (text: string): Uint8Array => new TextEncoder().encode(text)
+  const HEADER = '/multistream/1.0.0\n'
+  const PROTOCOL = '/bench/echo/1.0.0\n'
+
+  /** The data frames B sends when it answers a proposal the way `mss.handle` does. */
+  async function answerFrames (make: () => () => any): Promise<Frame[]> {
+    const { a, b, sent } = muxerPair(make)
+    const { local, remote } = await open(a, b)
+    const dialer = lpStream(local)
+    await dialer.writeV([enc(HEADER), enc(PROTOCOL)])
+    const listener = lpStream(remote)
+    // mss.handle: read the header, echo it, read the protocol, echo it (two writes)
+    assert.equal(new TextDecoder().decode((await listener.read()).subarray()), HEADER)
+    await listener.write(enc(HEADER))
+    assert.equal(new TextDecoder().decode((await listener.read()).subarray()), PROTOCOL)
+    await listener.write(enc(PROTOCOL))
+    assert.equal(new TextDecoder().decode((await dialer.read()).subarray()), HEADER)
+    assert.equal(new TextDecoder().decode((await dialer.read()).subarray()), PROTOCOL)
+    return sent.b.filter(f => f.type === DATA)
+  }
+
+  it('header and protocol echo leave in one frame (the stock muxer sends two)', async () => {
+    assert.equal((await answerFrames(yamux)).length, 2)
+    assert.deepEqual(await answerFrames(leanYamux), [{ type: DATA, flag: ACK, length: 20 + 19 }])
+  })
+
+  it('a header echo with nothing after it leaves by the next turn', async () => {
+    const { a, b } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    await lpStream(remote).write(enc(HEADER))
+    const read = lpStream(local).read({ signal: AbortSignal.timeout(2_000) })
+    assert.equal(new TextDecoder().decode((await read).subarray()), HEADER)
+  })
+
+  it('a stream closed right after its header echo sends the echo before its FIN', async () => {
+    const { a, b } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    await lpStream(remote).write(enc(HEADER))
+    await remote.close()
+    const got = new Uint8ArrayList()
+    for await (const chunk of local) got.append(chunk)
+    assert.equal(got.byteLength, 20, 'the echo arrived before the end of the stream')
+  })
+
+  it('other first writes, and outbound streams, are sent at once', async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    // the exact bytes of a header echo, but on the dialing side
+    local.send(new Uint8Array([19, ...enc(HEADER)]))
+    remote.send(enc('not a header'))
+    assert.equal(sent.a.filter(f => f.type === DATA).length, 1)
+    assert.equal(sent.b.filter(f => f.type === DATA).length, 1)
   })
 })

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:compare` — is one build of the daemon faster than another? Paired rounds
+ * on the same machine, in the same minutes.
+ *
+ * Run-to-run spread on a shared 2-core machine is ±15% for the latency scenarios, and it
+ * drifts over minutes, so two builds run one after the other (or a few runs each) can differ
+ * by 20% with identical code on the measured path (seen: bulk numbers of two builds that
+ * differ only in stream-opening code, docs/performance.md). Here each round runs both builds
+ * once, in alternating order, and the verdict is the geometric mean of the per-round ratios
+ * with a 95% interval: drift cancels within a round, and the order cannot favour either.
+ *
+ *   npm run bench:compare -- --base HEAD~1 --scenario unary --target libp2pd-p2pd --rounds 8
+ *
+ * `--base` and `--head` are git revisions, built into temporary snapshots (`git archive`,
+ * this checkout's `node_modules`, `tsc`); `--head` defaults to this checkout's own build
+ * (run `npm run build` first; `npm run bench:compare` does). A snapshot is removed at the end.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { pairedRatio } from './paired.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const RUN = path.join(ROOT, 'bench', 'run.ts')
+
+const { values: flags } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    head: { type: 'string' },
+    scenario: { type: 'string', default: 'stream-per-request,unary' },
+    target: { type: 'string', default: 'libp2pd-http,libp2pd-p2pd' },
+    rounds: { type: 'string', default: '8' },
+    help: { type: 'boolean', default: false }
+  }
+})
+
+if (flags.help === true || flags.base === undefined) {
+  console.log('usage: npm run bench:compare -- --base <git rev> [--head <git rev>] [--scenario a,b] [--target libp2pd-http,libp2pd-p2pd] [--rounds 8]')
+  process.exit(flags.help === true ? 0 : 1)
+}
+
+const temporary: string[] = []
+
+/** Builds `rev` into a temporary directory; returns its `bin/libp2pd.js`. */
+function snapshot (rev: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'))
+  temporary.push(dir)
+  process.stderr.write(`building ${rev} in ${dir} …\n`)
+  execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${rev}" | tar -x -C "${dir}"`], { stdio: 'inherit' })
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { stdio: 'inherit' })
+  return path.join(dir, 'bin', 'libp2pd.js')
+}
+
+interface RunJson { cells: Array<{ scenario: string, target: string, runs: Array<{ value: number, cpu?: number }> }> }
+
+/** One run of every (scenario, target) on the daemon at `bin`. */
+function runOnce (bin: string): Map<string, { value: number, cpu?: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-compare-run-'))
+  try {
+    const json = path.join(dir, 'run.json')
+    execFileSync(process.execPath, ['--import', 'tsx', RUN, '--scenario', flags.scenario, '--target', flags.target, '--runs', '1', '--json', json],
+      { cwd: ROOT, env: { ...process.env, LIBP2PD_BENCH_BIN: bin }, stdio: ['ignore', 'ignore', 'inherit'] })
+    const parsed = JSON.parse(readFileSync(json, 'utf8')) as RunJson
+    const out = new Map<string, { value: number, cpu?: number }>()
+    for (const cell of parsed.cells) if (cell.runs[0] !== undefined) out.set(`${cell.scenario} | ${cell.target}`, cell.runs[0])
+    return out
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+try {
+  const base = snapshot(flags.base)
+  const head = flags.head === undefined ? path.join(ROOT, 'bin', 'libp2pd.js') : snapshot(flags.head)
+  const rounds = Math.max(2, Number(flags.rounds))
+  const pairs = new Map<string, Array<{ base: { value: number, cpu?: number }, head: { value: number, cpu?: number } }>>()
+  for (let round = 1; round <= rounds; round++) {
+    process.stderr.write(`round ${round}/${rounds}\n`)
+    // alternate the order so that neither build always runs on a warmer (or busier) machine
+    const [first, second] = round % 2 === 1 ? [base, head] : [head, base]
+    const a = runOnce(first)
+    const b = runOnce(second)
+    const [forBase, forHead] = first === base ? [a, b] : [b, a]
+    for (const [key, baseRun] of forBase) {
+      const headRun = forHead.get(key)
+      if (headRun === undefined) continue
+      pairs.set(key, [...(pairs.get(key) ?? []), { base: baseRun, head: headRun }])
+    }
+  }
+  console.log(`## ${flags.head ?? 'this build'} against ${flags.base}: ${rounds} paired rounds\n`)
+  console.log('Rates (ops/s, MB/s): above 1 is faster. Memory scenarios: below 1 is smaller. An interval that contains 1 means no difference could be seen.\n')
+  console.log('| scenario | target | base (mean) | head (mean) | head ÷ base | 95% interval | CPU head ÷ base |')
+  console.log('|---|---|---:|---:|---:|---|---:|')
+  for (const [key, list] of pairs) {
+    const rate = pairedRatio(list.map(p => p.head.value / p.base.value))
+    const withCpu = list.filter(p => (p.base.cpu ?? 0) > 0 && (p.head.cpu ?? 0) > 0)
+    const cpu = withCpu.length > 0 ? pairedRatio(withCpu.map(p => (p.head.cpu ?? 0) / (p.base.cpu ?? 1))).mean.toFixed(3) : '–'
+    const mean = (xs: number[]): string => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)
+    console.log(`| ${key} | ${mean(list.map(p => p.base.value))} | ${mean(list.map(p => p.head.value))} | ${rate.mean.toFixed(3)} | ${rate.low.toFixed(3)}–${rate.high.toFixed(3)} | ${cpu} |`)
+  }
+} finally {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true })
+}

@@ -16,7 +16,7 @@
  * (run `npm run build` first; `npm run bench:compare` does). A snapshot is removed at the end.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -62,8 +62,14 @@ function runOnce (bin: string): Map<string, { value: number, cpu?: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-compare-run-'))
   try {
     const json = path.join(dir, 'run.json')
-    execFileSync(process.execPath, ['--import', 'tsx', RUN, '--scenario', flags.scenario, '--target', flags.target, '--runs', '1', '--json', json],
-      { cwd: ROOT, env: { ...process.env, LIBP2PD_BENCH_BIN: bin }, stdio: ['ignore', 'ignore', 'inherit'] })
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', RUN, '--scenario', flags.scenario, '--target', flags.target, '--runs', '1', '--json', json],
+        { cwd: ROOT, env: { ...process.env, LIBP2PD_BENCH_BIN: bin }, stdio: ['ignore', 'ignore', 'inherit'] })
+    } catch (err: any) {
+      // a cell whose run failed exits 1 after writing the others: keep what there is
+      process.stderr.write(`the run of ${bin} failed (${String(err.message).split('\n')[0]}); its missing cells drop out of this round\n`)
+      if (!existsSync(json)) return new Map()
+    }
     const parsed = JSON.parse(readFileSync(json, 'utf8')) as RunJson
     const out = new Map<string, { value: number, cpu?: number }>()
     for (const cell of parsed.cells) if (cell.runs[0] !== undefined) out.set(`${cell.scenario} | ${cell.target}`, cell.runs[0])
@@ -90,6 +96,10 @@ try {
       if (headRun === undefined) continue
       pairs.set(key, [...(pairs.get(key) ?? []), { base: baseRun, head: headRun }])
     }
+  }
+  if (pairs.size === 0) {
+    console.error('no (scenario, target) completed on both builds in any round: nothing to compare')
+    process.exitCode = 1
   }
   console.log(`## ${flags.head ?? 'this build'} against ${flags.base}: ${rounds} paired rounds\n`)
   console.log('Rates (ops/s, MB/s): above 1 is faster. Memory scenarios: below 1 is smaller. An interval that contains 1 means no difference could be seen.\n')

@@ -3,6 +3,7 @@
  * socket (0600, stale files from a crash replaced, live ones never stolen) or loopback TCP.
  * TypeBox schemas validate every request and generate `GET /api/openapi.json`.
  */
+import { setMaxListeners } from 'node:events'
 import { createServer } from 'node:http'
 import { unlink } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
@@ -73,6 +74,8 @@ async function bindServer (server: Server, ep: Endpoint, allowRemote: boolean): 
 /** Starts the HTTP API on `endpoint`. */
 export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, options: HttpPlaneOptions = {}): Promise<ControlPlane> {
   const closer = new AbortController()
+  // every request in flight and every callback follows it (Node warns past 10 by default)
+  setMaxListeners(Infinity, closer.signal)
   const callbacks = new CallbackClient(closer.signal)
   const hctx: HttpContext = { core: ctx, closing: closer.signal, callbacks }
   let server: Server | undefined

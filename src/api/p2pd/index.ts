@@ -5,6 +5,7 @@
  * One file per area, as go-libp2p-daemon: server (request loop), conn, streams, dht,
  * pubsub, connmgr, peerstore, persistent, extensions.
  */
+import { setMaxListeners } from 'node:events'
 import { listenOn } from '../../net/listen.js'
 import { serveControlConnection } from './server.js'
 import type { PlaneState } from './session.js'
@@ -25,6 +26,8 @@ export interface P2pdPlaneOptions {
 /** Starts the p2pd control protocol on `endpoint`. */
 export async function startP2pdPlane (ctx: CoreContext, endpoint: Endpoint, options: P2pdPlaneOptions = {}): Promise<ControlPlane> {
   const closing = new AbortController()
+  // every open control connection listens on it (Node warns of a leak past 10 by default)
+  setMaxListeners(Infinity, closing.signal)
   const idle = idleWatch(ctx, options.onIdle ?? (() => { process.kill(process.pid, 'SIGTERM') }))
   const plane: PlaneState = {
     ctx,

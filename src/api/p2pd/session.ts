@@ -3,6 +3,7 @@
  * session owns its socket: whoever ends the request loop (the server, or a handler that
  * took the connection over) ends the socket through it.
  */
+import { setMaxListeners } from 'node:events'
 import { Response } from '../../proto/p2pd.js'
 import { readDelimited, writeDelimited } from './framing.js'
 import { timeoutMs } from './responses.js'
@@ -38,6 +39,8 @@ export class Session {
     // one signal per connection that follows the plane's (a listener, not AbortSignal.any:
     // a stream per request opens a control connection per request, see core/deadline.ts)
     this.signal = this.controller.signal
+    // concurrent calls on one connection (unary calls, requests) each follow it
+    setMaxListeners(Infinity, this.signal)
     const onPlaneClosing = (): void => { this.controller.abort(plane.signal.reason) }
     if (plane.signal.aborted) onPlaneClosing()
     else plane.signal.addEventListener('abort', onPlaneClosing, { once: true })

@@ -3,7 +3,7 @@
  * times each (interleaved so noise hits all targets alike), and print a markdown table of
  * medians with ratios against in-process js-libp2p and the reference daemon.
  *
- * Flags: --scenario a,b  --target a,b  --runs N  --smoke  --json out.json  --bulk-mib N
+ * Flags: --scenario a,b  --target a,b  --runs N  --smoke  --json out.json  --bulk-mib N  --cold
  */
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -30,13 +30,15 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     // e.g. 1024: the issue's "1 GiB transfer keeps each daemon under 250 MB RSS"
     'bulk-mib': { type: 'string' },
+    // the smoke run's short warm-ups: what a freshly started process does (docs/performance.md)
+    cold: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (flags.help === true) {
   console.log(`usage: npm run bench -- [--scenario ${allScenarios.map((s) => s.name).join(',')}]
-  [--target ${allTargets.map((t) => t.name).join(',')}] [--runs N] [--smoke] [--json out.json] [--bulk-mib N]`)
+  [--target ${allTargets.map((t) => t.name).join(',')}] [--runs N] [--smoke] [--json out.json] [--bulk-mib N] [--cold]`)
   process.exit(0)
 }
 
@@ -53,6 +55,7 @@ const scenarios = pick(allScenarios, flags.scenario, 'scenario')
 const targets = pick(allTargets, flags.target, 'target')
 const sizes: Sizes = { ...(flags.smoke === true ? SMOKE : FULL) }
 if (flags['bulk-mib'] != null) sizes.bulkBytes = Number(flags['bulk-mib']) * 2 ** 20
+if (flags.cold === true) Object.assign(sizes, { roundTripsWarmup: SMOKE.roundTripsWarmup, requestsWarmup: SMOKE.requestsWarmup })
 const runs = Math.max(1, Number(flags.runs ?? (flags.smoke === true ? 1 : 3)))
 
 /** One run in a fresh worker process, bounded; resolves with its result or error. */
@@ -98,7 +101,7 @@ const machine = machineInfo()
 const summaries = summarize(cells)
 const date = new Date().toISOString()
 const table = markdownTable(summaries, scenarios)
-console.log(`## libp2pd benchmark — ${flags.smoke === true ? 'smoke' : 'full'} run, ${runs} run(s) per cell, medians\n`)
+console.log(`## libp2pd benchmark — ${flags.smoke === true ? 'smoke' : 'full'} run, ${runs} run(s) per cell, medians; warm-up ${sizes.roundTripsWarmup} round trips, ${sizes.requestsWarmup} requests${flags.cold === true ? ' (--cold)' : ''}\n`)
 console.log(`${date} · ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB · Node ${machine.node} · ${machine.os} · ${((Date.now() - started) / 1000).toFixed(0)} s · load avg (1/5/15 min) at start ${loadAtStart}, at end ${machine.load}\n`)
 console.log(table)
 if (flags.json != null) {

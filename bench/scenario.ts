@@ -5,7 +5,16 @@ import type { BenchTarget, BytePipe, Pair } from './target.ts'
 export interface Sizes {
   bulkBytes: number
   roundTrips: number
+  /**
+   * Round trips made before measuring. A fresh process runs its first few thousand
+   * operations at about half its later rate while V8 compiles the hot code (every target,
+   * the in-process baseline and the reference daemon too; docs/performance.md), and a
+   * daemon is a long-lived process: the table reports the steady rate.
+   */
+  roundTripsWarmup: number
   requests: number
+  /** Requests (streams, unary calls) made before measuring, as `roundTripsWarmup`. */
+  requestsWarmup: number
   concurrentStreams: number
   /** All concurrent streams must complete within this; the rest count as failed. */
   concurrentDeadlineMs: number
@@ -18,7 +27,9 @@ export interface Sizes {
 export const FULL: Sizes = {
   bulkBytes: 256 * 2 ** 20,
   roundTrips: 10_000,
+  roundTripsWarmup: 5_000,
   requests: 1_000,
+  requestsWarmup: 2_000,
   concurrentStreams: 10_000,
   concurrentDeadlineMs: 60_000,
   idleStreams: 1_000,
@@ -29,7 +40,9 @@ export const FULL: Sizes = {
 export const SMOKE: Sizes = {
   bulkBytes: 4 * 2 ** 20,
   roundTrips: 200,
+  roundTripsWarmup: 100,
   requests: 50,
+  requestsWarmup: 20,
   concurrentStreams: 100,
   concurrentDeadlineMs: 3_000,
   idleStreams: 20,

@@ -3,8 +3,6 @@ import { quantile, totalCpu } from '../measure.ts'
 import { now, readExactly, type Scenario } from '../scenario.ts'
 
 const PROTOCOL = '/bench/echo/1.0.0'
-const WARMUP = 100
-
 export const roundTrips: Scenario = {
   name: 'round-trips',
   title: '64 B round trips, one stream',
@@ -12,13 +10,13 @@ export const roundTrips: Scenario = {
   higherIsBetter: true,
   cpuUnit: 'CPU-s/1k ops',
   appliesTo: () => true,
-  timeoutMs: (sizes) => 30_000 + sizes.roundTrips * 5,
+  timeoutMs: (sizes) => 30_000 + (sizes.roundTripsWarmup + sizes.roundTrips) * 5,
   async run (pair, { sizes, signal }) {
     await pair.handle(PROTOCOL, 'echo', { signal })
     const pipe = await pair.open(PROTOCOL, { signal })
     try {
       const message = new Uint8Array(64).fill(0x62)
-      for (let i = 0; i < WARMUP; i++) {
+      for (let i = 0; i < sizes.roundTripsWarmup; i++) {
         await pipe.write(message)
         await readExactly(pipe, message.byteLength, signal)
       }

@@ -4,7 +4,6 @@ import { now, readExactly, type RunResult, type Scenario } from '../scenario.ts'
 import type { Pair } from '../target.ts'
 
 const PROTOCOL = '/bench/request/1.0.0'
-const WARMUP = 20
 
 /** One request on a fresh stream; returns its latency (open → echo received), ms. */
 async function request (pair: Pair, message: Uint8Array, signal: AbortSignal): Promise<number> {
@@ -23,11 +22,14 @@ async function request (pair: Pair, message: Uint8Array, signal: AbortSignal): P
   }
 }
 
-/** Run `n` sequential requests, each on its own stream (also the unary baseline). */
-export async function streamPerRequest (pair: Pair, n: number, signal: AbortSignal): Promise<RunResult> {
+/**
+ * Run `warmup` requests, then `n` measured ones, sequentially, each on its own stream
+ * (also the unary baseline).
+ */
+export async function streamPerRequest (pair: Pair, n: number, warmup: number, signal: AbortSignal): Promise<RunResult> {
   await pair.handle(PROTOCOL, 'echo', { signal })
   const message = new Uint8Array(64).fill(0x63)
-  for (let i = 0; i < WARMUP; i++) await request(pair, message, signal)
+  for (let i = 0; i < warmup; i++) await request(pair, message, signal)
   const pids = pair.pids()
   const latencies: number[] = []
   const cpuBefore = totalCpu(pids)
@@ -50,6 +52,6 @@ export const streamPerRequestScenario: Scenario = {
   higherIsBetter: true,
   cpuUnit: 'CPU-s/1k ops',
   appliesTo: () => true,
-  timeoutMs: (sizes) => 30_000 + sizes.requests * 40,
-  run: async (pair, { sizes, signal }) => await streamPerRequest(pair, sizes.requests, signal)
+  timeoutMs: (sizes) => 30_000 + (sizes.requestsWarmup + sizes.requests) * 40,
+  run: async (pair, { sizes, signal }) => await streamPerRequest(pair, sizes.requests, sizes.requestsWarmup, signal)
 }

@@ -8,7 +8,6 @@ import { now, type Scenario } from '../scenario.ts'
 import { streamPerRequest } from './stream-per-request.ts'
 
 const PROTOCOL = '/bench/unary/1.0.0'
-const WARMUP = 20
 
 export const unary: Scenario = {
   name: 'unary',
@@ -17,13 +16,13 @@ export const unary: Scenario = {
   higherIsBetter: true,
   cpuUnit: 'CPU-s/1k ops',
   appliesTo: (target) => target.name === 'jslibp2p' || target.name === 'libp2pd-p2pd' ? true : 'no unary plane',
-  timeoutMs: (sizes) => 30_000 + sizes.requests * 40,
+  timeoutMs: (sizes) => 30_000 + (sizes.requestsWarmup + sizes.requests) * 40,
   async run (pair, { sizes, signal }) {
     const plane = pair.unary
-    if (plane == null) return await streamPerRequest(pair, sizes.requests, signal)
+    if (plane == null) return await streamPerRequest(pair, sizes.requests, sizes.requestsWarmup, signal)
     await plane.handle(PROTOCOL)
     const message = new Uint8Array(64).fill(0x64)
-    for (let i = 0; i < WARMUP; i++) await plane.call(PROTOCOL, message, { signal })
+    for (let i = 0; i < sizes.requestsWarmup; i++) await plane.call(PROTOCOL, message, { signal })
     const pids = pair.pids()
     const latencies: number[] = []
     const cpuBefore = totalCpu(pids)

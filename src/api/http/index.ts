@@ -7,7 +7,6 @@ import { setMaxListeners } from 'node:events'
 import { createServer } from 'node:http'
 import { unlink } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { LogController } from 'fastify'
 import { Errors } from '../../errors.js'
 import { formatEndpoint, isLoopbackHost } from '../../net/endpoint.js'
@@ -17,6 +16,7 @@ import { CallbackClient } from './callback.js'
 import { installSecurity, resolveApiToken } from './security.js'
 import { installLingeringClose } from './linger.js'
 import { installErrorHandlers, sendError } from './errors.js'
+import { validatorCompiler } from './validation.js'
 import { connmgrRoutes } from './routes/connmgr.js'
 import { dhtRoutes } from './routes/dht.js'
 import { eventRoutes } from './routes/events.js'
@@ -31,8 +31,7 @@ import type { CoreContext } from '../../core/context.js'
 import type { Endpoint } from '../../net/endpoint.js'
 import type { ControlPlane } from '../plane.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify'
-import type { TSchema } from 'typebox'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
 /** Limits of the HTTP plane. */
@@ -54,13 +53,6 @@ function parseJson (_req: FastifyRequest, body: string, done: (err: Error | null
   } catch (err: any) {
     done(Errors.badRequest(`body is not valid JSON: ${String(err.message)}`))
   }
-}
-
-/** TypeBox validation; a body schema marked `x-optional` also accepts no body at all. */
-const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
-  const check = TypeBoxValidatorCompiler(route)
-  if (route.httpPart !== 'body' || (route.schema as Record<string, unknown>)['x-optional'] !== true) return check
-  return (value: unknown) => value === undefined || value === null ? { value: undefined } : check(value)
 }
 
 async function bindServer (server: Server, ep: Endpoint, allowRemote: boolean): Promise<Endpoint> {

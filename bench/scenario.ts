@@ -7,7 +7,7 @@ export interface Sizes {
   roundTrips: number
   /**
    * Round trips made before measuring. A fresh process runs its first few thousand
-   * operations at about half its later rate while V8 compiles the hot code (every target,
+   * operations at about half its later rate, as V8 compiles the hot code (every target,
    * the in-process baseline and the reference daemon too; docs/performance.md), and a
    * daemon is a long-lived process: the table reports the steady rate.
    */

@@ -3,6 +3,7 @@ import { quantile, totalCpu } from '../measure.ts'
 import { now, readExactly, type Scenario } from '../scenario.ts'
 
 const PROTOCOL = '/bench/echo/1.0.0'
+
 export const roundTrips: Scenario = {
   name: 'round-trips',
   title: '64 B round trips, one stream',

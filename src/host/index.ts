@@ -23,6 +23,7 @@ import { coalescingTcp } from './tcp-coalesce.js'
 import { leanNoise } from './noise-receive.js'
 import { leanYamux } from './yamux-window.js'
 import { shortcutProtocolMerges } from './protocol-merges.js'
+import { patchHandlerLookups } from './unhandled-lookup.js'
 import { componentLogger } from './quiet-logger.js'
 import type { DaemonConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -154,6 +155,8 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
   const host = node as unknown as Host
   const unwatch = watchConnectionCount(host, config)
   const restoreMerges = shortcutProtocolMerges(node.peerStore, node)
+  // (`components` is not in the public type; an unexpected shape is left alone)
+  patchHandlerLookups((node as unknown as { components?: { registrar?: unknown } }).components?.registrar)
   return {
     node: host,
     async close () {

@@ -15,8 +15,7 @@ const FASTIFY_CODES: Record<string, (msg: string) => DaemonError> = {
   FST_ERR_CTP_INVALID_JSON_BODY: msg => Errors.badRequest(msg),
   FST_ERR_BAD_URL: msg => Errors.badRequest(msg),
   FST_ERR_ASYNC_CONSTRAINT: msg => Errors.badRequest(msg),
-  FST_ERR_VALIDATION: msg => Errors.badRequest(msg),
-  FST_ERR_HANDLER_TIMEOUT: msg => Errors.timeout(msg)
+  FST_ERR_VALIDATION: msg => Errors.badRequest(msg)
 }
 
 /** Maps an error thrown while serving a request to a `DaemonError`. */

@@ -15,6 +15,7 @@ import { VERSION } from '../../host/version.js'
 import { CallbackClient } from './callback.js'
 import { installSecurity, resolveApiToken } from './security.js'
 import { installLingeringClose } from './linger.js'
+import { installHandlerDeadline } from './handler-deadline.js'
 import { installErrorHandlers, sendError } from './errors.js'
 import { validatorCompiler } from './validation.js'
 import { connmgrRoutes } from './routes/connmgr.js'
@@ -43,6 +44,9 @@ export interface HttpPlaneOptions {
   /** Max time from routing to response for non-streaming routes. @default 620 s (request timeouts go up to 600 s) */
   handlerTimeoutMs?: number
 }
+
+/** The backstop on a request's handler: operations time out at 600 s at most (`timeout` fields). */
+const HANDLER_DEADLINE_MS = 620_000
 
 /** Parses JSON bodies; an empty body is "no body" (e.g. `?protocol=` with an empty POST). */
 function parseJson (_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void): void {
@@ -77,7 +81,6 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
     loggerInstance: ctx.log.child({ plane: 'http' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? ctx.config.limits.httpBodyLimit,
-    handlerTimeout: options.handlerTimeoutMs ?? 620_000,
     routerOptions: { maxParamLength: 2048 },
     // errors fastify raises before routing (URL too long, bad URL) get the same {error, code}
     frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => { sendError(reply, err) },
@@ -103,6 +106,7 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
     app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
     installErrorHandlers(app)
     installLingeringClose(app)
+    installHandlerDeadline(app, options.handlerTimeoutMs ?? HANDLER_DEADLINE_MS)
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',

@@ -1,8 +1,8 @@
 /**
  * Faults on the stream path between real daemons: a program killed (SIGKILL) in the middle
- * of a transfer, a remote daemon killed mid-transfer, a remote frozen (SIGSTOP: it neither
- * answers nor closes, as when the network drops every packet), a p2pd client that vanishes
- * on its stream. Each time the streams of others go on, whoever waits gets an error (the
+ * of a transfer, a remote daemon killed mid-transfer (a reset) or while its stream is idle
+ * (a FIN), a remote frozen (SIGSTOP: it neither answers nor closes, as when the network
+ * drops every packet), a p2pd client that vanishes on its stream. Each time the streams of others go on, whoever waits gets an error (the
  * event stream says why a stream closed; a blocked open gets a timeout), and the daemon is
  * back to its baseline of fds, open streams and socket files.
  */
@@ -105,6 +105,45 @@ describe('faults on streams', () => {
     assert.ok(res.status === 502 || res.status === 504, `${res.status} ${res.body.toString()}`)
     await assertNoLeak(a, baseFds, sdir)
     baseFds = fdCount(a.proc.pid ?? 0)
+  })
+
+  it('the remote daemon killed while its stream is idle (a FIN, not a reset): EOF for the program, the stream leaves the table', async () => {
+    // with nothing unread in its socket buffers, the dead daemon's kernel closes its TCP
+    // connections with a FIN: a clean end, not an error. (Seen in the first session: the
+    // stream then stayed listed for 10 s or more.)
+    const [d] = await spawnDaemons([[]])
+    try {
+      const res = await request(a.httpAddr ?? '', 'POST', '/api/daemon/peers', { body: { peerID: d.peerId, addresses: d.addrs } })
+      assert.equal(res.status, 204, res.body.toString())
+      const toD = await openStream(a, d, '/echo/1.0.0')
+      const sd = await connectSocket(toD.socketPath)
+      sd.on('error', () => {})
+      // one echo, and the stream stays open both ways
+      const hello = randomBytes(64)
+      const echoed = await new Promise<Buffer>((resolve) => {
+        const chunks: Buffer[] = []
+        const onData = (c: Buffer): void => {
+          chunks.push(c)
+          if (Buffer.concat(chunks).length >= hello.length) { sd.off('data', onData); sd.pause(); resolve(Buffer.concat(chunks)) }
+        }
+        sd.on('data', onData)
+        sd.write(hello)
+      })
+      assert.equal(Buffer.compare(echoed, hello), 0)
+      await sleep(200)
+      d.proc.kill('SIGKILL')
+      const endedIn = await closedAfter(sd, 10_000)
+      assert.ok(endedIn >= 0, 'the program was never told that the remote died')
+      const closed = await closedEvent(toD.id)
+      assert.ok(closed.error !== undefined, 'STREAM_CLOSED says why')
+      const listed = (await request(a.httpAddr ?? '', 'GET', '/api/daemon/streams')).json().map((x: any) => x.id)
+      assert.ok(!listed.includes(toD.id), `stream ${toD.id} still listed`)
+      survived.push(`remote SIGKILLed with an idle stream (program told in ${endedIn} ms, "${closed.error as string}")`)
+      await waitFor(async () => (await request(a.httpAddr ?? '', 'GET', '/api/daemon/connections')).json().every((x: any) => x.peerID !== d.peerId), 10_000, 'the dead peer\'s connection to go')
+      await assertNoLeak(a, baseFds, sdir)
+    } finally {
+      await d.stop()
+    }
   })
 
   it('a frozen remote (SIGSTOP, like a network dropping every packet): opens time out, other peers unaffected', async () => {

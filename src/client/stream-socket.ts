@@ -83,6 +83,7 @@ export class Libp2pdStream extends Socket {
   }
 
   override _destroy (err: Error | null, callback: (err?: Error | null) => void): void {
+    err = asStreamReset(err)
     const needsReset = !this.finished && !this.resetting && !this.connecting
     if (!needsReset) { super._destroy(err, callback); return }
     this.resetting = true
@@ -98,6 +99,19 @@ export class Libp2pdStream extends Socket {
     const timer = setTimeout(close, RESET_TIMEOUT_MS)
     this.ops.reset(this.info.id).catch(() => {}).finally(close)
   }
+}
+
+/**
+ * The daemon closes its end of a stream socket abruptly only when the stream is reset or
+ * aborted, and the kernel tells the program so as `ECONNRESET` (the daemon closed with
+ * bytes of ours unread, or closed the stream's listener while our connection still waited
+ * to be accepted, when a reset came first) or as `EPIPE` on a write. Either is the stream's
+ * reset, and the program gets the `StreamResetError` a reset seen at EOF gives.
+ */
+function asStreamReset (err: Error | null): Error | null {
+  const code = (err as { code?: unknown } | null)?.code
+  if (code !== 'ECONNRESET' && code !== 'EPIPE') return err
+  return new StreamResetError(`the stream was reset (${String(err?.message)})`, 'ERR_STREAM_RESET', 0, { cause: err })
 }
 
 /**

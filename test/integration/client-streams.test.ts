@@ -176,7 +176,7 @@ describe('client: streams between two programs with their own daemons', { timeou
     const closedB = await waitEvent(itB, e => e.type === 'STREAM_CLOSED' && e.protocol === '/test/sink/1')
     assert.ok(closedB.error !== undefined, `the remote saw a reset: ${JSON.stringify(closedB)}`)
     await handlerClosed.promise
-    assert.equal(handlerError?.name, 'StreamResetError', 'the handler learns that the stream was reset')
+    assert.equal(handlerError?.name, 'StreamResetError', `the handler learns that the stream was reset (got: ${String(handlerError?.stack)})`)
     assert.equal((await a.client.streams.list()).some(x => x.id === s.info.id), false)
     eventsA.close()
     eventsB.close()

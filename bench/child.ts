@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { raceSignal } from './abort.ts'
 
 /** All children alive in this process, so an emergency exit can kill them. */
 const live = new Set<ChildProcess>()
@@ -64,4 +65,31 @@ export async function awaitExit (child: ChildProcess, ms: number): Promise<void>
 /** For use inside a forked child: exit when the parent goes away. */
 export function exitWithParent (): void {
   process.once('disconnect', () => process.exit(0))
+}
+
+/** What a child answers to a request: `error` when it failed, plus whatever it returns. */
+export interface ChildReply { id?: number, port?: number, error?: string }
+
+/**
+ * A request/reply caller over a forked child's IPC channel: each request gets an id, the
+ * child answers `{ id, ... }` (`error` set when it failed); each wait is bounded by `ms`.
+ */
+export function ipcCaller (child: ChildProcess, ms = 10_000): (request: Record<string, unknown>) => Promise<ChildReply> {
+  let nextId = 0
+  return async (request) => {
+    const id = nextId++
+    let onMessage: ((msg: ChildReply) => void) | undefined
+    const reply = new Promise<ChildReply>((resolve) => {
+      onMessage = (msg) => { if (msg.id === id) resolve(msg) }
+      child.on('message', onMessage)
+    })
+    try {
+      child.send({ id, ...request })
+      const answer = await raceSignal(reply, AbortSignal.timeout(ms))
+      if (answer.error != null) throw new Error(answer.error)
+      return answer
+    } finally {
+      if (onMessage != null) child.off('message', onMessage)
+    }
+  }
 }

@@ -4,6 +4,8 @@
  *
  * IPC requests (each answered with `{ id, port? , error? }`):
  *  - `{ id, op: 'tcp', kind }`: listen on 127.0.0.1:0, serve every connection with `kind`.
+ *  - `{ id, op: 'unix', kind, path }`: listen on the unix socket `path`, serve every
+ *    connection with `kind`.
  *  - `{ id, op: 'p2pd', path }`: listen on the unix socket `path` as a p2pd stream handler
  *    (StreamInfo first), dispatching on its protocol.
  *  - `{ id, op: 'route', protocol, kind }`: serve `protocol` on the p2pd (and HTTP callback)
@@ -24,7 +26,7 @@ import { readStreamInfo } from './stream-info.ts'
 import type { HandlerKind } from './target.ts'
 
 type HostRequest = { id: number } & (
-  { op: 'tcp', kind: HandlerKind } | { op: 'p2pd', path: string } | { op: 'route', protocol: string, kind: HandlerKind } |
+  { op: 'tcp', kind: HandlerKind } | { op: 'unix', kind: HandlerKind, path: string } | { op: 'p2pd', path: string } | { op: 'route', protocol: string, kind: HandlerKind } |
   { op: 'http', path: string } | { op: 'unary', control: string, protocol: string })
 
 exitWithParent()
@@ -85,12 +87,13 @@ async function handle (request: HostRequest): Promise<{ port?: number }> {
     routes.set(request.protocol, request.kind)
     return {}
   }
-  if (request.op === 'tcp') {
+  if (request.op === 'tcp' || request.op === 'unix') {
     const { kind } = request
     const server = listener((socket) => { void serveHandler(kind, socketPipe(socket)) })
-    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 })
+    if (request.op === 'unix') server.listen({ path: request.path, backlog: 4096 })
+    else server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 })
     await once(server, 'listening')
-    return { port: (server.address() as net.AddressInfo).port }
+    return request.op === 'unix' ? {} : { port: (server.address() as net.AddressInfo).port }
   }
   const server = listener((socket) => {
     readStreamInfo(socket, AbortSignal.timeout(10_000)).then(async (proto) => {

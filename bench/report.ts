@@ -27,11 +27,13 @@ export interface Summary {
   runs: number
   vsJslibp2p: number
   vsReference: number
+  /** This row over the relay floor (two processes that only forward bytes). */
+  vsRelay: number
   note: string
 }
 
 /** Baselines that every row is compared with. */
-const BASELINES = ['jslibp2p', 'reference'] as const
+const BASELINES = ['jslibp2p', 'reference', 'relay'] as const
 
 function med (runs: RunResult[], key: keyof RunResult): number {
   return median(runs.map((r) => r[key] as number ?? NaN))
@@ -45,7 +47,7 @@ export function summarize (cells: Cell[]): Summary[] {
   }
   return cells.map((cell) => {
     const v = med(cell.runs, 'value')
-    const [js, ref] = BASELINES.map((b) => v / value(cell.scenario.name, b))
+    const [js, ref, relay] = BASELINES.map((b) => v / value(cell.scenario.name, b))
     const notes = cell.skipped ?? [
       ...new Set([...cell.runs.map((r) => r.note ?? ''), ...cell.errors.map((e) => `error: ${e.split('\n')[0].slice(0, 100)}`)])
     ].filter(Boolean).join('; ')
@@ -63,6 +65,7 @@ export function summarize (cells: Cell[]): Summary[] {
       runs: cell.runs.length,
       vsJslibp2p: js,
       vsReference: ref,
+      vsRelay: relay,
       note: notes
     }
   })
@@ -81,8 +84,8 @@ function ratio (n: number): string {
 /** The markdown table of medians; one row per scenario × target. */
 export function markdownTable (summaries: Summary[], scenarios: Scenario[]): string {
   const lines = [
-    '| scenario | target | median | p50 ms | p99 ms | CPU | peak RSS MB | × jslibp2p | × reference | ok | notes |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|:-:|---|'
+    '| scenario | target | median | p50 ms | p99 ms | CPU | peak RSS MB | × jslibp2p | × reference | × relay | ok | notes |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---|'
   ]
   for (const s of summaries) {
     const scenario = scenarios.find((x) => x.name === s.scenario)
@@ -90,7 +93,7 @@ export function markdownTable (summaries: Summary[], scenarios: Scenario[]): str
     const cpu = Number.isFinite(s.cpu) ? `${s.cpu.toFixed(2)} ${s.cpuUnit ?? ''}` : '–'
     const ok = s.ok === undefined ? '' : s.ok ? 'yes' : 'NO'
     const title = scenario?.title ?? s.scenario
-    lines.push(`| ${title} | ${s.target} | ${value} | ${fmt(s.p50Ms, 3)} | ${fmt(s.p99Ms, 3)} | ${cpu} | ${fmt(s.peakRssMB)} | ${ratio(s.vsJslibp2p)} | ${ratio(s.vsReference)} | ${ok} | ${s.note.replace(/\|/g, '/')} |`)
+    lines.push(`| ${title} | ${s.target} | ${value} | ${fmt(s.p50Ms, 3)} | ${fmt(s.p99Ms, 3)} | ${cpu} | ${fmt(s.peakRssMB)} | ${ratio(s.vsJslibp2p)} | ${ratio(s.vsReference)} | ${ratio(s.vsRelay)} | ${ok} | ${s.note.replace(/\|/g, '/')} |`)
   }
   return lines.join('\n')
 }

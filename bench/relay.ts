@@ -42,16 +42,13 @@ function join (a: net.Socket, b: net.Socket): void {
 }
 
 function connectTo (to: Place): net.Socket {
-  const socket = 'path' in to
+  return 'path' in to
     ? net.connect({ path: to.path, allowHalfOpen: true })
     : net.connect({ host: '127.0.0.1', port: to.port, allowHalfOpen: true, noDelay: true })
-  socket.setNoDelay(true)
-  return socket
 }
 
 async function forward (request: ForwardRequest): Promise<{ port?: number }> {
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (inbound) => {
-    inbound.setNoDelay(true)
     join(inbound, connectTo(request.to))
   })
   server.maxConnections = 1 << 20

@@ -40,7 +40,8 @@ export const concurrent: Scenario = {
   unit: 'streams/s',
   higherIsBetter: true,
   cpuUnit: 'CPU-s/1k ops',
-  // each relay holds two sockets per stream: 20,000 descriptors, past the usual 20,000 limit
+  // each relay would hold two sockets per stream, 20,000 for 10,000 streams: past the machine's
+  // 20,000-descriptor limit per process
   appliesTo: (target) => target.name === 'relay' ? 'two sockets per stream in each relay: past the fd limit' : true,
   timeoutMs: (sizes) => sizes.concurrentDeadlineMs + 30_000,
   async run (pair, { sizes, signal }) {

@@ -13,6 +13,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { buildRouting } from './routing.js'
 import { buildPubsub } from './pubsub.js'
+import { reattachPubsub } from './pubsub-reattach.js'
 import { loadPrivateKey, loadPsk } from './identity.js'
 import { openDatastore } from './datastore.js'
 import { AGENT_VERSION } from './version.js'
@@ -157,11 +158,14 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
   const restoreMerges = shortcutProtocolMerges(node.peerStore, node)
   // (`components` is not in the public type; an unexpected shape is left alone)
   patchHandlerLookups((node as unknown as { components?: { registrar?: unknown } }).components?.registrar)
+  // (without pubsub, or with an unexpected router shape, it installs nothing)
+  const pubsubReattach = reattachPubsub(node, (node.services as { pubsub?: unknown }).pubsub)
   return {
     node: host,
     async close () {
       unwatch()
       restoreMerges()
+      pubsubReattach.stop()
       await (datastore as { close?: () => Promise<void> } | undefined)?.close?.()
     }
   }

@@ -55,9 +55,8 @@ export function reattachPubsub (node: Libp2p, router: unknown): { installed: boo
       const attached = open.some(c => c.streams.some(s => s.direction === 'outbound' && s.writeStatus === 'writable' && protocols.has(s.protocol ?? '')))
       const remaining = open[0]
       if (attached || remaining === undefined) return
-      try {
-        void Promise.resolve(onConnect(peer, remaining)).catch(() => {})
-      } catch {}
+      // (a failure, thrown or rejected, leaves things as the router had them)
+      Promise.resolve().then(() => onConnect(peer, remaining)).catch(() => {})
     }, SETTLE_MS)
     timer.unref()
     timers.add(timer)

@@ -16,10 +16,10 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { buildPubsub } from '../../src/host/pubsub.js'
 import { reattachPubsub } from '../../src/host/pubsub-reattach.js'
+import { sleep } from '../integration/helpers/program.js'
 import type { DaemonConfig } from '../../src/config/index.js'
 
 const PATCHED = process.env.UNPATCHED === undefined
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 async function eventually (check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms

@@ -3,12 +3,13 @@ import { quantile, totalCpu } from '../measure.ts'
 import { now, readExactly, type RunResult, type Scenario } from '../scenario.ts'
 import type { Pair } from '../target.ts'
 
-const PROTOCOL = '/bench/request/1.0.0'
+/** The protocol B echoes on for this scenario (and the unary baseline). */
+export const REQUEST_PROTOCOL = '/bench/request/1.0.0'
 
 /** One request on a fresh stream; returns its latency (open → echo received), ms. */
-async function request (pair: Pair, message: Uint8Array, signal: AbortSignal): Promise<number> {
+export async function requestOnNewStream (pair: Pair, message: Uint8Array, signal: AbortSignal): Promise<number> {
   const start = now()
-  const pipe = await pair.open(PROTOCOL, { signal })
+  const pipe = await pair.open(REQUEST_PROTOCOL, { signal })
   try {
     await pipe.write(message)
     await readExactly(pipe, message.byteLength, signal)
@@ -27,14 +28,14 @@ async function request (pair: Pair, message: Uint8Array, signal: AbortSignal): P
  * (also the unary baseline).
  */
 export async function streamPerRequest (pair: Pair, n: number, warmup: number, signal: AbortSignal): Promise<RunResult> {
-  await pair.handle(PROTOCOL, 'echo', { signal })
+  await pair.handle(REQUEST_PROTOCOL, 'echo', { signal })
   const message = new Uint8Array(64).fill(0x63)
-  for (let i = 0; i < warmup; i++) await request(pair, message, signal)
+  for (let i = 0; i < warmup; i++) await requestOnNewStream(pair, message, signal)
   const pids = pair.pids()
   const latencies: number[] = []
   const cpuBefore = totalCpu(pids)
   const start = now()
-  for (let i = 0; i < n; i++) latencies.push(await request(pair, message, signal))
+  for (let i = 0; i < n; i++) latencies.push(await requestOnNewStream(pair, message, signal))
   const seconds = (now() - start) / 1000
   return {
     value: n / seconds,

@@ -7,7 +7,8 @@ import { quantile, totalCpu } from '../measure.ts'
 import { now, type Scenario } from '../scenario.ts'
 import { streamPerRequest } from './stream-per-request.ts'
 
-const PROTOCOL = '/bench/unary/1.0.0'
+/** The protocol B answers unary calls on. */
+export const UNARY_PROTOCOL = '/bench/unary/1.0.0'
 
 export const unary: Scenario = {
   name: 'unary',
@@ -20,16 +21,16 @@ export const unary: Scenario = {
   async run (pair, { sizes, signal }) {
     const plane = pair.unary
     if (plane == null) return await streamPerRequest(pair, sizes.requests, sizes.requestsWarmup, signal)
-    await plane.handle(PROTOCOL)
+    await plane.handle(UNARY_PROTOCOL)
     const message = new Uint8Array(64).fill(0x64)
-    for (let i = 0; i < sizes.requestsWarmup; i++) await plane.call(PROTOCOL, message, { signal })
+    for (let i = 0; i < sizes.requestsWarmup; i++) await plane.call(UNARY_PROTOCOL, message, { signal })
     const pids = pair.pids()
     const latencies: number[] = []
     const cpuBefore = totalCpu(pids)
     const start = now()
     for (let i = 0; i < sizes.requests; i++) {
       const t = now()
-      const reply = await plane.call(PROTOCOL, message, { signal })
+      const reply = await plane.call(UNARY_PROTOCOL, message, { signal })
       if (reply.byteLength !== message.byteLength) throw new Error('unary reply has the wrong size')
       latencies.push(now() - t)
     }

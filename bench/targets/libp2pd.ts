@@ -2,7 +2,7 @@
  * libp2pd targets: two `bin/libp2pd.js` processes (TCP + noise + yamux on loopback, both
  * control planes on unix sockets), A connected to B once; B's application side runs in a
  * handler host. Only the two daemons are measured, as for the reference daemon; the program
- * side (worker + handler host) is listed by `programPids()`.
+ * side (worker + handler host) is not (`npm run bench:cpu` splits every process's CPU).
  *
  *  - `libp2pd-http`: A's HTTP API opens streams (`POST /api/daemon/peers/:id/streams`), the
  *    worker connects to the returned `socketPath`; B's handlers are registered with

@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { readDelimited, writeDelimited } from '../../src/api/p2pd/framing.ts'
-import { HivemindRequest, PersistentConnectionRequest as PCRequest, Response, StreamInfo } from '../../src/proto/p2pd.ts'
-import { Persistent, rawConnect, readResponse, spawnDaemon } from './p2pd-helpers.ts'
+import { HivemindRequest, PersistentConnectionRequest as PCRequest, Request, Response, StreamInfo } from '../../src/proto/p2pd.ts'
+import { Persistent, rawConnect, readResponse, roundTrip, spawnDaemon, waitFor } from './p2pd-helpers.ts'
 import type { TestDaemon } from './p2pd-helpers.ts'
 import type { Server } from 'node:net'
 
@@ -157,6 +157,26 @@ describe('p2pd hivemind dialect', () => {
       assert.equal(text(r.callUnaryResponse?.response), `${i}`)
     }
     assert.deepEqual(counts, [3, 3])
+  })
+
+  it('a unary call to a known peer with no open connection dials it; a call to ourselves answers an error', async () => {
+    const pa = await persistent(a)
+    const pb = await persistent(b)
+    assert.equal((await pb.request({ addUnaryHandler: { proto: '/u/redial', balanced: false } })).daemonError, undefined)
+    pb.serve(d => d)
+    const disconnected = await roundTrip(a, { type: Request.Type.DISCONNECT, disconnect: { peer: b.peerId.toMultihash().bytes } })
+    assert.equal(disconnected.type, Response.Type.OK, disconnected.error?.msg)
+    await waitFor(async () => (await a.client.listPeers()).every(p => !p.equals(b.peerId)), 5000, 'A to drop B')
+
+    // no connection to lend its muxer: the call dials B from the peer store, then negotiates
+    const res = await pa.request({ callUnary: { peer: b.peerId.toMultihash().bytes, proto: '/u/redial', data: bytes('again') } })
+    assert.equal(text(res.callUnaryResponse?.response), 'again', JSON.stringify(res))
+    assert.ok((await a.client.listPeers()).some(p => p.equals(b.peerId)), 'the call left A connected to B')
+
+    const started = Date.now()
+    const self = await pa.request({ callUnary: { peer: a.peerId.toMultihash().bytes, proto: '/u/reverse', data: bytes('me') } })
+    assert.ok(self.daemonError !== undefined, JSON.stringify(self))
+    assert.ok(Date.now() - started < 5000, `a call to ourselves took ${Date.now() - started} ms to fail`)
   })
 
   it('balanced STREAM_HANDLER round-robins; REMOVE_STREAM_HANDLER removes one address', async () => {

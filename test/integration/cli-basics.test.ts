@@ -4,7 +4,7 @@
  * from a file (-f) and from stdin (-i).
  */
 import assert from 'node:assert/strict'
-import { statSync, writeFileSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { OPTIONS } from '../../src/config/options.js'
 import { KEYGEN_BIN, keygen, runToExit, startDaemon, tempDir } from './cli-harness.js'
@@ -41,6 +41,26 @@ describe('command line', { concurrency: true }, () => {
       assert.match(r.stderr, cases[i][1])
       assert.equal(r.stdout, '')
     })
+  })
+
+  it('keygen: -h prints its usage; a bad flag, key type or RSA size exits 2 and writes nothing', async () => {
+    const help = await runToExit(['-h'], { bin: KEYGEN_BIN })
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /^Usage: libp2pd-keygen/)
+    const file = `${tempDir()}/never.key`
+    const cases: Array<[string[], RegExp]> = [
+      [['-x', '1', '-f', file], /flag provided but not defined: -x/],
+      [['-t', 'dsa', '-f', file], /invalid key type "dsa"/],
+      [['-t', 'rsa', '-b', '1024', '-f', file], /invalid RSA size 1024/],
+      [['-f'], /flag needs an argument: -f/],
+      [['stray'], /unexpected argument: stray/]
+    ]
+    for (const [args, message] of cases) {
+      const r = await runToExit(args, { bin: KEYGEN_BIN })
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, message)
+    }
+    assert.equal(existsSync(file), false)
   })
 
   it('keygen writes 0400 keys of each type; the daemon loads them with the same peer ID every start', async () => {

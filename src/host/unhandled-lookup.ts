@@ -12,6 +12,7 @@
  * A registrar of another shape is left as it is (`patchHandlerLookups` returns false; a
  * unit test pins the installed shape).
  */
+import { withoutStack } from '../errors.js'
 
 /** The registrar's miss, as js-libp2p names it (`libp2p/src/errors.ts` is not exported). */
 export class UnhandledProtocolError extends Error {
@@ -32,17 +33,6 @@ function hasShape (registrar: unknown): registrar is RegistrarShape {
   return r?.handlers instanceof Map && typeof r.getHandler === 'function'
 }
 
-/** An error whose construction walks no stack frames. */
-function withoutStack (message: string): UnhandledProtocolError {
-  const limit = Error.stackTraceLimit
-  Error.stackTraceLimit = 0
-  try {
-    return new UnhandledProtocolError(message)
-  } finally {
-    Error.stackTraceLimit = limit
-  }
-}
-
 /**
  * Makes `registrar.getHandler` throw its miss without a stack. Returns false (and changes
  * nothing) when the registrar does not have the shape this was written for.
@@ -52,7 +42,7 @@ export function patchHandlerLookups (registrar: unknown): boolean {
   const handlers = registrar.handlers
   registrar.getHandler = function getHandler (protocol: string): unknown {
     const handler = handlers.get(protocol)
-    if (handler == null) throw withoutStack(`No handler registered for protocol ${protocol}`)
+    if (handler == null) throw withoutStack(() => new UnhandledProtocolError(`No handler registered for protocol ${protocol}`))
     return handler
   }
   return true

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DaemonError, Errors, toDaemonError } from '../../src/errors.ts'
+import { DaemonError, Errors, toDaemonError, withoutStack } from '../../src/errors.ts'
 
 const named = (name: string, message = name): Error => Object.assign(new Error(message), { name })
 
@@ -46,4 +46,15 @@ test('AggregateError (Promise.any over routers or addresses) is looked inside', 
   const unknown = toDaemonError(new AggregateError([new Error('boom')], 'All promises were rejected'))
   assert.equal(unknown.code, 'ERR_DIAL_FAILED')
   assert.match(unknown.message, /boom/)
+})
+
+test('withoutStack: the error keeps its class and message but no stack frames; the stack limit is restored, also when construction throws', () => {
+  const before = Error.stackTraceLimit
+  const err = withoutStack(() => Errors.streamNotFound('gone'))
+  assert.ok(err instanceof DaemonError)
+  assert.equal(err.message, 'gone')
+  assert.doesNotMatch(err.stack ?? '', /\n\s+at /)
+  assert.match(new Error('with').stack ?? '', /\n\s+at /)
+  assert.throws(() => withoutStack(() => { throw new TypeError('boom') }), TypeError)
+  assert.equal(Error.stackTraceLimit, before)
 })

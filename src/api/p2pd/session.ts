@@ -4,6 +4,7 @@
  * took the connection over) ends the socket through it.
  */
 import { setMaxListeners } from 'node:events'
+import { withoutStack } from '../../errors.js'
 import { Response } from '../../proto/p2pd.js'
 import { readDelimited, writeDelimited } from './framing.js'
 import { timeoutMs } from './responses.js'
@@ -46,7 +47,8 @@ export class Session {
     else plane.signal.addEventListener('abort', onPlaneClosing, { once: true })
     socket.once('close', () => {
       plane.signal.removeEventListener('abort', onPlaneClosing)
-      this.controller.abort(new Error('control connection closed'))
+      // (no stack: a stream per request over p2pd closes a control connection per stream)
+      this.controller.abort(withoutStack(() => new Error('control connection closed')))
     })
     // errors (ECONNRESET, EPIPE) surface through reads and writes; never as an uncaught event
     socket.on('error', () => {})

@@ -179,6 +179,31 @@ describe('p2pd hivemind dialect', () => {
     assert.ok(Date.now() - started < 5000, `a call to ourselves took ${Date.now() - started} ms to fail`)
   })
 
+  it('a persistent connection drops malformed messages and bad call IDs and goes on; an inbound stream without a callUnary is reset before the handler', async () => {
+    const pa = await persistent(a)
+    const pb = await persistent(b)
+    assert.equal((await pb.request({ addUnaryHandler: { proto: '/u/robust', balanced: false } })).daemonError, undefined)
+    let served = 0
+    pb.serve(d => { served++; return d })
+
+    // not a protobuf (a truncated varint tag), then a call ID of the wrong length: both dropped
+    await writeDelimited(pa.socket, Uint8Array.of(0xff, 0xff, 0xff))
+    await pa.sendOnly({ callId: Uint8Array.of(1, 2, 3), callUnary: { peer: b.peerId.toMultihash().bytes, proto: '/u/robust', data: bytes('short id') } })
+    const ok = await pa.request({ callUnary: { peer: b.peerId.toMultihash().bytes, proto: '/u/robust', data: bytes('still here') } })
+    assert.equal(text(ok.callUnaryResponse?.response), 'still here', JSON.stringify(ok))
+    assert.equal(served, 1, 'only the well-formed call reached the handler')
+
+    // a peer that opens the unary protocol and sends something else than a call
+    const stream = await a.client.openStream(b.peerId, '/u/robust')
+    const lp = lpStream(stream)
+    await lp.write(PCRequest.encode({ callId: randomBytes(16), cancel: {} }))
+    await assert.rejects(lp.read({ signal: AbortSignal.timeout(5000) }), (err: Error) => err.name !== 'TimeoutError' && err.name !== 'AbortError')
+    assert.equal(served, 1)
+    // and the plane still serves calls
+    const again = await pa.request({ callUnary: { peer: b.peerId.toMultihash().bytes, proto: '/u/robust', data: bytes('after') } })
+    assert.equal(text(again.callUnaryResponse?.response), 'after')
+  })
+
   it('balanced STREAM_HANDLER round-robins; REMOVE_STREAM_HANDLER removes one address', async () => {
     const hits = [0, 0]
     const servers: Server[] = []

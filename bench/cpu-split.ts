@@ -16,9 +16,9 @@
  */
 // before any libp2p import: js-libp2p v3 uses Promise.withResolvers, which Node 20 lacks
 import '../src/polyfill.ts'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { cpuSeconds } from './measure.ts'
+import { cpuSeconds, procStat } from './measure.ts'
 import { now } from './scenario.ts'
 import { REQUEST_PROTOCOL, requestOnNewStream } from './scenarios/stream-per-request.ts'
 import { UNARY_PROTOCOL } from './scenarios/unary.ts'
@@ -62,12 +62,9 @@ function childPids (): number[] {
   const out: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // a zombie is a child that already exited (e.g. a previous target's), not a process at work
-      if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(name))
-    } catch {} // gone meanwhile
+    const [state, ppid] = procStat(name) ?? [] // (gone meanwhile: no fields)
+    // a zombie is a child that already exited (e.g. a previous target's), not a process at work
+    if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(name))
   }
   return out
 }

@@ -15,16 +15,24 @@ const CLK_TCK = (() => {
   }
 })()
 
-/** utime + stime of one process in seconds, or 0 if it is gone. */
-export function cpuSeconds (pid: number): number {
+/**
+ * The fields of `/proc/<pid>/stat` after the command name, from `state` on (`[0]` state,
+ * `[1]` ppid, `[11]` utime, `[12]` stime), or undefined if the process is gone.
+ */
+export function procStat (pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // the command name may contain spaces; fields are counted after its closing paren
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
-    return 0
+    return undefined
   }
+}
+
+/** utime + stime of one process in seconds, or 0 if it is gone. */
+export function cpuSeconds (pid: number): number {
+  const fields = procStat(pid)
+  return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) / CLK_TCK
 }
 
 function statusKiB (pid: number, key: string): number {

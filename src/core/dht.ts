@@ -4,7 +4,9 @@
  */
 import { Errors, toDaemonError } from '../errors.js'
 import { withTimeout } from './context.js'
+import { untilRoutingTableUsable } from './routing-table-wait.js'
 import type { CoreContext, OperationOptions } from './context.js'
+import type { DhtTableHolder } from './routing-table-wait.js'
 import type { PeerId, PeerInfo, PublicKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -14,7 +16,7 @@ export interface DhtOptions extends OperationOptions {
   timeoutMs?: number
 }
 
-interface DhtService {
+interface DhtService extends DhtTableHolder {
   get(key: Uint8Array, options?: { signal?: AbortSignal }): AsyncIterable<{ name: string, value?: Uint8Array }>
 }
 
@@ -22,6 +24,17 @@ function dhtOf (ctx: CoreContext): DhtService {
   const dht = (ctx.node.services as Record<string, unknown>).dht as DhtService | undefined
   if (dht === undefined) throw Errors.dhtDisabled()
   return dht
+}
+
+/**
+ * The DHT service and the signal of one operation (the caller's, bounded by the timeout),
+ * once the routing table is worth querying (routing-table-wait.ts).
+ */
+async function ready (ctx: CoreContext, o: DhtOptions): Promise<{ dht: DhtService, signal: AbortSignal }> {
+  const dht = dhtOf(ctx)
+  const signal = withTimeout(o.signal, o.timeoutMs)
+  await untilRoutingTableUsable(ctx, dht, signal)
+  return { dht, signal }
 }
 
 async function wrap<T> (fn: () => Promise<T>): Promise<T> {
@@ -42,16 +55,16 @@ async function * wrapIter<T> (it: AsyncIterable<T>): AsyncGenerator<T> {
 
 /** Finds a peer's addresses. */
 export async function doFindPeer (ctx: CoreContext, peer: PeerId, o: DhtOptions = {}): Promise<PeerInfo> {
-  dhtOf(ctx)
-  return await wrap(async () => await ctx.node.peerRouting.findPeer(peer, { signal: withTimeout(o.signal, o.timeoutMs) }))
+  const { signal } = await ready(ctx, o)
+  return await wrap(async () => await ctx.node.peerRouting.findPeer(peer, { signal }))
 }
 
 /** Streams up to `count` providers of `cid` (default 20, as p2pd). */
 export async function * doFindProviders (ctx: CoreContext, cid: CID, count = 20, o: DhtOptions = {}): AsyncGenerator<PeerInfo> {
-  dhtOf(ctx)
+  const { signal } = await ready(ctx, o)
   let n = 0
   const limit = count > 0 ? count : 20
-  for await (const p of wrapIter(ctx.node.contentRouting.findProviders(cid, { signal: withTimeout(o.signal, o.timeoutMs) }))) {
+  for await (const p of wrapIter(ctx.node.contentRouting.findProviders(cid, { signal }))) {
     yield { id: p.id, multiaddrs: p.multiaddrs }
     if (++n >= limit) return
   }
@@ -59,39 +72,40 @@ export async function * doFindProviders (ctx: CoreContext, cid: CID, count = 20,
 
 /** Streams the peers closest to `key`. */
 export async function * doGetClosestPeers (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): AsyncGenerator<PeerInfo> {
-  dhtOf(ctx)
-  yield * wrapIter(ctx.node.peerRouting.getClosestPeers(key, { signal: withTimeout(o.signal, o.timeoutMs) }))
+  const { signal } = await ready(ctx, o)
+  yield * wrapIter(ctx.node.peerRouting.getClosestPeers(key, { signal }))
 }
 
 /** A peer's public key (from the peer ID, the peerstore, or the network). */
 export async function doGetPublicKey (ctx: CoreContext, peer: PeerId, o: DhtOptions = {}): Promise<PublicKey> {
   dhtOf(ctx)
   if (peer.publicKey !== undefined) return peer.publicKey
-  return await wrap(async () => await ctx.node.getPublicKey(peer, { signal: withTimeout(o.signal, o.timeoutMs) }))
+  const { signal } = await ready(ctx, o)
+  return await wrap(async () => await ctx.node.getPublicKey(peer, { signal }))
 }
 
 /** The best value stored under `key`. */
 export async function doGetValue (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): Promise<Uint8Array> {
-  dhtOf(ctx)
-  return await wrap(async () => await ctx.node.contentRouting.get(key, { signal: withTimeout(o.signal, o.timeoutMs) }))
+  const { signal } = await ready(ctx, o)
+  return await wrap(async () => await ctx.node.contentRouting.get(key, { signal }))
 }
 
 /** Streams values found under `key` as they arrive (p2pd SEARCH_VALUE). */
 export async function * doSearchValue (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): AsyncGenerator<Uint8Array> {
-  const dht = dhtOf(ctx)
-  for await (const evt of wrapIter(dht.get(key, { signal: withTimeout(o.signal, o.timeoutMs) }))) {
+  const { dht, signal } = await ready(ctx, o)
+  for await (const evt of wrapIter(dht.get(key, { signal }))) {
     if (evt.name === 'VALUE' && evt.value !== undefined) yield evt.value
   }
 }
 
 /** Stores `value` under `key`. */
 export async function doPutValue (ctx: CoreContext, key: Uint8Array, value: Uint8Array, o: DhtOptions = {}): Promise<void> {
-  dhtOf(ctx)
-  await wrap(async () => { await ctx.node.contentRouting.put(key, value, { signal: withTimeout(o.signal, o.timeoutMs) }) })
+  const { signal } = await ready(ctx, o)
+  await wrap(async () => { await ctx.node.contentRouting.put(key, value, { signal }) })
 }
 
 /** Announces that this daemon provides `cid`. */
 export async function doProvide (ctx: CoreContext, cid: CID, o: DhtOptions = {}): Promise<void> {
-  dhtOf(ctx)
-  await wrap(async () => { await ctx.node.contentRouting.provide(cid, { signal: withTimeout(o.signal, o.timeoutMs) }) })
+  const { signal } = await ready(ctx, o)
+  await wrap(async () => { await ctx.node.contentRouting.provide(cid, { signal }) })
 }

@@ -114,3 +114,47 @@ describe('p2pd DHT', () => {
     }
   })
 })
+
+// kad-dht adds a connected peer to its routing table only after identify and a ping, a few
+// round trips after CONNECT returns. A query in that window used to find an empty table and
+// answer nothing at once (the interop suite's content-routing test lost that race once, under
+// load). A query now waits for the table while a connected peer may still join it.
+describe('p2pd DHT right after connect', () => {
+  let provider: TestDaemon
+  let seeker: TestDaemon
+  let loner: TestDaemon
+
+  before(async () => {
+    [provider, seeker, loner] = await Promise.all([0, 1, 2].map(async () => await spawnDaemon(['-dhtServer'])))
+  })
+  after(async () => {
+    await Promise.all([provider, seeker, loner].filter(d => d !== undefined).map(async d => { await d.stop() }))
+  })
+
+  it('findProviders sent just after CONNECT finds the provider it connected to', async () => {
+    const cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(`early ${Date.now()}`)))
+    // the provider knows no peer: the record is only in its own store
+    await provider.client.dht.provide(cid)
+    // js-libp2p writes a node's own addresses into its peer store about 1 s after it starts
+    // listening, and kad-dht leaves a provider without addresses out of its answers
+    await waitFor(async () => {
+      for await (const p of provider.client.dht.findProviders(cid, 1)) return p.multiaddrs.length > 0
+      return false
+    }, 15_000, "the provider's own addresses")
+    await seeker.client.connect(provider.peerId, provider.addrs)
+    const providers = []
+    for await (const p of seeker.client.dht.findProviders(cid, 1)) providers.push(p)
+    assert.equal(providers.length, 1)
+    assert.ok(providers[0].id.equals(provider.peerId))
+  })
+
+  it('a daemon connected to no DHT peer still answers at once', async () => {
+    const cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(`alone ${Date.now()}`)))
+    const started = Date.now()
+    const providers = []
+    for await (const p of loner.client.dht.findProviders(cid, 1)) providers.push(p)
+    assert.equal(providers.length, 0)
+    // the wait is for peers on their way only; 2 s is far below the 60 s query timeout
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`)
+  })
+})

@@ -22,6 +22,7 @@ import { ensureGlobalWebSocket } from './websocket-global.js'
 import { mdnsDiscovery } from './mdns.js'
 import { coalescingTcp } from './tcp-coalesce.js'
 import { leanNoise } from './noise-receive.js'
+import { withStreamNegotiationDeadlines } from './negotiation-deadline.js'
 import { leanYamux } from './yamux-window.js'
 import { shortcutProtocolMerges } from './protocol-merges.js'
 import { patchHandlerLookups } from './unhandled-lookup.js'
@@ -143,9 +144,9 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     ],
     // the daemon multiplexes many programs' streams over one connection: raise the
     // per-connection stream caps (the daemon's own limits apply in the stream table)
-    streamMuxers: config.muxers.map(m => m === 'yamux'
+    streamMuxers: config.muxers.map(m => withStreamNegotiationDeadlines(m === 'yamux'
       ? leanYamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
-      : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any)),
+      : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any))),
     connectionProtector: psk,
     peerDiscovery,
     connectionManager: connectionManagerInit(config),

@@ -4,7 +4,7 @@
  * be closed by the server before it answered. Real servers on unix sockets and loopback TCP.
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
+import { getEventListeners, once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
@@ -168,6 +168,32 @@ describe('callback client', () => {
       assert.equal(requests, 1)
     } finally {
       client.close()
+      server.close()
+    }
+  })
+  it('ends a request in flight when the plane closes; an answered one leaves no listener on the closing signal', async () => {
+    const server = createHttpServer((req) => { req.resume() }) // never answers
+    const path = await listen(server, 'hang.sock')
+    const closing = new AbortController()
+    const client = new CallbackClient(closing.signal)
+    try {
+      const started = Date.now()
+      const posted = client.post(parseCallback(`unix:${path}`), 'peer', {})
+      setTimeout(() => { closing.abort(new Error('daemon stopping')) }, 100)
+      await assert.rejects(posted, { code: 'ERR_CALLBACK_FAILED', message: /daemon stopping/ })
+      assert.ok(Date.now() - started < 5_000)
+      // an answered request does not keep listening either
+      const ok = createHttpServer((req, res) => { req.resume(); res.statusCode = 204; res.end() })
+      const okPath = await listen(ok, 'ok.sock')
+      const live = new AbortController()
+      const second = new CallbackClient(live.signal)
+      await second.post(parseCallback(`unix:${okPath}`), 'peer', {})
+      assert.equal(getEventListeners(live.signal, 'abort').length, 0)
+      second.close()
+      ok.close()
+    } finally {
+      client.close()
+      server.closeAllConnections()
       server.close()
     }
   })

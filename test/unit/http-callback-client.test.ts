@@ -197,4 +197,19 @@ describe('callback client', () => {
       server.close()
     }
   })
+  it('sends nothing once the plane is closing', async () => {
+    let requests = 0
+    const server = createHttpServer((req, res) => { requests++; req.resume(); res.statusCode = 204; res.end() })
+    const path = await listen(server, 'closed.sock')
+    const closing = new AbortController()
+    closing.abort(new Error('daemon stopping'))
+    const client = new CallbackClient(closing.signal)
+    try {
+      await assert.rejects(client.post(parseCallback(`unix:${path}`), 'peer', {}), { code: 'ERR_CALLBACK_FAILED', message: /daemon stopping/ })
+      assert.equal(requests, 0)
+    } finally {
+      client.close()
+      server.close()
+    }
+  })
 })

@@ -122,8 +122,9 @@ export class CallbackClient {
         const why = signal.aborted && !this.closing.aborted ? `no answer within ${CALLBACK_TIMEOUT_MS} ms` : err.message
         reject(Errors.callbackFailed(`callback ${cb.text} failed: ${why}`, { cause: err }))
       })
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
+      // already past the deadline: nothing is written, the 'error' above reports it
+      if (signal.aborted) { onAbort(); return }
+      signal.addEventListener('abort', onAbort, { once: true })
       req.end(payload)
     })
   }

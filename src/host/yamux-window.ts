@@ -16,14 +16,16 @@
  * carries the flag through yamux's own `getSendFlags`: one frame less at each end of every
  * stream. When no data has gone by the next turn (`setImmediate`), or the stream is paused
  * first (a paused stream no longer remembers that it owes a flag), the flag leaves at once,
- * alone, as before: yamux peers refuse new streams past 256 unacknowledged ones.
+ * alone, as before: yamux peers refuse new streams past 256 unacknowledged ones. The one
+ * exception is an accepted stream whose multistream answer is held for an optimistic dialer
+ * (`multistream-echo.ts`): its ACK leaves with that answer, within `OPTIMISTIC_HOLD_MS`.
  *
  * Like `tcp-coalesce.ts`, it wraps the stock muxer without changing it: each stream the
  * muxer creates gets a guarded `sendWindowUpdate`. A yamux release of another shape is left
  * as it is (`patchWindowUpdates` returns false; a unit test pins the installed shape).
  */
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { holdHeaderEcho } from './multistream-echo.js'
+import { holdNegotiationAnswer, holdsAnswer } from './multistream-echo.js'
 import type { YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
 
 // @chainsafe/libp2p-yamux's StreamState: a stream in these states still owes a SYN or ACK
@@ -58,7 +60,8 @@ export function patchWindowUpdates (stream: unknown): boolean {
         flagScheduled = true
         setImmediate(() => {
           flagScheduled = false
-          if (owesFlag(this)) sendWindowUpdate.call(this)
+          // an answer held for an optimistic dialer carries the ACK when it leaves (bounded)
+          if (owesFlag(this) && !holdsAnswer(this)) sendWindowUpdate.call(this)
         })
       }
       return
@@ -92,7 +95,7 @@ export function leanYamux (init: YamuxMuxerInit = {}): () => any {
         muxer._newStream = (...streamArgs: unknown[]) => {
           const stream = newStream.apply(muxer, streamArgs)
           patchWindowUpdates(stream)
-          holdHeaderEcho(stream)
+          holdNegotiationAnswer(stream)
           return stream
         }
       }

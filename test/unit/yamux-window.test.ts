@@ -9,6 +9,7 @@ import { afterEach, describe, it } from 'node:test'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { lpStream, multiaddrConnectionPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { OPTIMISTIC_HOLD_MS } from '../../src/host/multistream-echo.js'
 import { leanYamux } from '../../src/host/yamux-window.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -199,6 +200,70 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     const got = new Uint8ArrayList()
     for await (const chunk of local) got.append(chunk)
     assert.equal(got.byteLength, 20, 'the echo arrived before the end of the stream')
+  })
+
+  /**
+   * An optimistic dialer: header, proposal and a request in one write. B answers as
+   * `mss.handle` does, then (unless `respond` is false) reads the request and writes a
+   * response. Resolves with B's data frames once A has read everything B sent.
+   */
+  async function optimisticExchange (make: () => () => any, answer: string, respond = true): Promise<{ frames: Frame[], elapsedMs: number }> {
+    const { a, b, sent } = muxerPair(make)
+    const { local, remote } = await open(a, b)
+    const dialer = lpStream(local)
+    const started = Date.now()
+    await dialer.writeV([enc(HEADER), enc(PROTOCOL), enc('request')])
+    const listener = lpStream(remote)
+    await listener.read()
+    await listener.write(enc(HEADER))
+    await listener.read()
+    await listener.write(enc(answer))
+    if (respond) {
+      assert.equal(new TextDecoder().decode((await listener.read()).subarray()), 'request')
+      await listener.write(enc('response'))
+    }
+    const signal = AbortSignal.timeout(5_000)
+    assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), HEADER)
+    assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), answer)
+    const elapsedMs = Date.now() - started
+    if (respond) assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), 'response')
+    // every frame B sent on the stream: a window update carrying the ACK alone would count
+    return { frames: sent.b, elapsedMs }
+  }
+
+  it("an optimistic dialer's answer leaves with the response, in one frame (the stock muxer sends three)", async () => {
+    assert.equal((await optimisticExchange(yamux, PROTOCOL)).frames.filter(f => f.type === DATA).length, 3)
+    assert.deepEqual((await optimisticExchange(leanYamux, PROTOCOL)).frames, [{ type: DATA, flag: ACK, length: 20 + 19 + 9 }])
+  })
+
+  it("an optimistic dialer's answer leaves alone when no response follows in time", async () => {
+    const { frames, elapsedMs } = await optimisticExchange(leanYamux, PROTOCOL, false)
+    assert.deepEqual(frames, [{ type: DATA, flag: ACK, length: 20 + 19 }])
+    assert.ok(elapsedMs >= OPTIMISTIC_HOLD_MS - 5 && elapsedMs < 2_000, `the answer arrived after ${elapsedMs} ms`)
+  })
+
+  it('a refusal (na) is never held, even when data came with the proposal', async () => {
+    const { frames, elapsedMs } = await optimisticExchange(leanYamux, 'na\n', false)
+    assert.deepEqual(frames, [{ type: DATA, flag: ACK, length: 20 + 4 }])
+    assert.ok(elapsedMs < OPTIMISTIC_HOLD_MS, `the refusal took ${elapsedMs} ms`)
+  })
+
+  it("an optimistic dialer's stream closed without a response sends the answer before its FIN", async () => {
+    const { a, b } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    const dialer = lpStream(local)
+    await dialer.writeV([enc(HEADER), enc(PROTOCOL), enc('request')])
+    const listener = lpStream(remote)
+    await listener.read()
+    await listener.write(enc(HEADER))
+    await listener.read()
+    await listener.write(enc(PROTOCOL))
+    const started = Date.now()
+    await listener.unwrap().close()
+    const got = new Uint8ArrayList()
+    for await (const chunk of dialer.unwrap()) got.append(chunk)
+    assert.equal(got.byteLength, 20 + 19, 'the answer arrived before the end of the stream')
+    assert.ok(Date.now() - started < OPTIMISTIC_HOLD_MS, 'the close did not wait for the hold')
   })
 
   it('other first writes, and outbound streams, are sent at once', async () => {

@@ -161,10 +161,12 @@ export class PersistentConnection {
       const opened = await openStreamWithRequest(this.ctx, peer, proto, request, { signal, maxDataLength: this.maxMessageSize })
       stream = opened.stream
       const answer = PCRequest.decode(await opened.read({ signal }))
-      // answer the client first: closing the stream costs a round trip nobody needs to wait for
-      void closeOrAbort(stream)
       const response: CallUnaryResponse = answer.unaryResponse ?? { error: new TextEncoder().encode('the remote answered without a unaryResponse') }
-      await this.reply({ callId, callUnaryResponse: response })
+      // answer the client first (the write starts synchronously), then close: the stream's
+      // close sends its FIN at once, and nobody needs to wait for that frame
+      const replied = this.reply({ callId, callUnaryResponse: response })
+      void closeOrAbort(stream)
+      await replied
     } catch (err) {
       if (ac.signal.aborted) {
         stream?.abort(new CallCancelledError())

@@ -65,7 +65,12 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     const socketDir = await SocketDir.open(config.socketDir)
     cleanups.push(async () => { await socketDir.close() })
 
-    const host: HostHandle = await createHost(config, { privateKey: options.privateKey })
+    // (the registry is made once the node runs; until then no protocol is handled here)
+    const made: { handlers?: HandlerRegistry } = {}
+    const host: HostHandle = await createHost(config, {
+      privateKey: options.privateKey,
+      holdAnswerFor: (protocol) => made.handlers?.answersEveryStream(protocol) === true
+    })
     cleanups.push(async () => { await host.close() })
     const node = host.node
     await node.start()
@@ -74,6 +79,7 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     const { maxStreams, maxStreamsPerPeer, maxStreamsPerProtocol } = config.limits
     const streams = new StreamTable({ maxStreams, maxStreamsPerPeer, maxStreamsPerProtocol })
     const handlers = new HandlerRegistry(node, log, { streams })
+    made.handlers = handlers
     const context: CoreContext = { node, config, streams, handlers, socketDir, log }
     cleanups.push(async () => { streams.resetAll() })
     const onConnectionClose = (evt: CustomEvent<Connection>): void => { streams.closeConnection(evt.detail) }

@@ -58,8 +58,19 @@ export const MAX_STREAMS_PER_CONNECTION = 20_000
 /** The default listen addresses when `-hostAddrs` is not given (as p2pd: every interface, TCP and QUIC). */
 export const DEFAULT_HOST_ADDRS = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
 
+/** Options of {@link createHost}. */
+export interface CreateHostOptions {
+  /** The node's identity. @default the config's identity file, else a new key */
+  privateKey?: PrivateKey
+  /**
+   * Protocols whose accepted streams always carry a response: an optimistic dialer's
+   * multistream answer waits for it (`multistream-echo.ts`). @default none
+   */
+  holdAnswerFor?: (protocol: string) => boolean
+}
+
 /** Builds (but does not start) the libp2p node described by `config`. */
-export async function createHost (config: DaemonConfig, options: { privateKey?: PrivateKey } = {}): Promise<HostHandle> {
+export async function createHost (config: DaemonConfig, options: CreateHostOptions = {}): Promise<HostHandle> {
   ensureGlobalWebSocket()
   const privateKey = options.privateKey ?? (config.identityFile !== '' ? await loadPrivateKey(config.identityFile) : undefined)
   const datastore: Datastore | undefined = config.datastoreDir !== '' ? await openDatastore(config.datastoreDir) : undefined
@@ -145,7 +156,7 @@ export async function createHost (config: DaemonConfig, options: { privateKey?: 
     // the daemon multiplexes many programs' streams over one connection: raise the
     // per-connection stream caps (the daemon's own limits apply in the stream table)
     streamMuxers: config.muxers.map(m => withStreamNegotiationDeadlines(m === 'yamux'
-      ? leanYamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION })
+      ? leanYamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION }, { holdAnswerFor: options.holdAnswerFor })
       : (mplex as NonNullable<typeof mplex>)({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_STREAMS_PER_CONNECTION } as any))),
     connectionProtector: psk,
     peerDiscovery,

@@ -10,14 +10,17 @@
  *    header's echo is held until the stream's next write (the protocol's echo) and the two
  *    leave as one. If nothing follows by the next turn (`setImmediate`: a dialer that waits
  *    for the header before proposing), or the stream is closed first, the echo leaves alone.
- * 2. **The answer with the first response, for an optimistic dialer.** A dialer that sent
- *    data right behind its proposal (go-libp2p's "lazy" negotiation, libp2pd's own unary
- *    calls: `core/optimistic-stream.ts`) did not wait for the answer and reads it only
- *    together with the response. For such a stream the accepted answer is held until the
- *    stream's next write, its close, or `OPTIMISTIC_HOLD_MS`, and leaves in the response's
- *    frame: one frame and one wake-up of the dialer less per request/response. A dialer that
- *    waits for the answer before sending cannot have sent data past its proposal, so it
- *    always gets the answer at once (or by the next turn, as in 1); so does `na`.
+ * 2. **The answer with the response, for an optimistic dialer of a request/response
+ *    protocol.** A dialer that sent data right behind its proposal (go-libp2p's "lazy"
+ *    negotiation, libp2pd's own unary calls: `core/optimistic-stream.ts`) did not wait for
+ *    the answer and reads it only together with the response. On protocols the daemon knows
+ *    to answer every stream (`holdAnswerFor`: hivemind unary handlers) the accepted answer
+ *    is held until the stream's next write, its close, or `OPTIMISTIC_HOLD_MS`, and leaves
+ *    in the response's frame: one frame and one wake-up of the dialer less per call. A
+ *    dialer that waits for the answer before sending cannot have sent data past its
+ *    proposal, so it always gets the answer at once (or by the next turn, as in 1); so does
+ *    `na`. Other protocols are left out because a go-multistream lazy dialer's `Close()`
+ *    waits for the answer: on a stream nobody answers, it would wait for the bound.
  *
  * Whether data came past the proposal is known from the bytes the stream has received when
  * the protocol's echo is written: more than the header and the proposal (which the echo
@@ -52,13 +55,22 @@ export function holdsAnswer (stream: object): boolean {
 
 type Bytes = Uint8Array | Uint8ArrayList
 
+/** Options of {@link holdNegotiationAnswer}. */
+export interface HoldAnswerOptions {
+  /**
+   * Whether accepted streams on `protocol` always carry a response, so that an optimistic
+   * dialer's answer may wait for it. @default no protocol
+   */
+  holdAnswerFor?: (protocol: string) => boolean
+}
+
 /** The parts of a js-libp2p stream this module touches. */
 interface SendingStream {
   direction: string
   writeStatus: string
   send: (data: Bytes) => boolean
   close: (options?: unknown) => Promise<void>
-  onData: (data: Bytes) => void
+  onData?: (data: Bytes) => void
 }
 
 function equalsBytes (data: Bytes, expected: Uint8Array): boolean {
@@ -68,15 +80,27 @@ function equalsBytes (data: Bytes, expected: Uint8Array): boolean {
   return true
 }
 
-/** A single length-prefixed line ending in `\n` (how a protocol is echoed), other than `na`. */
-function isProtocolEcho (data: Bytes): boolean {
-  if (data.byteLength < 3 || equalsBytes(data, NA)) return false
+const decoder = new TextDecoder()
+
+/**
+ * The protocol a write echoes: a single length-prefixed line ending in `\n`, other than
+ * `na`; `undefined` for anything else.
+ */
+function echoedProtocol (data: Bytes): string | undefined {
+  if (data.byteLength < 3 || equalsBytes(data, NA)) return undefined
   const bytes = data instanceof Uint8Array ? data : data.subarray()
   // protocol names are at most 1,024 bytes (multistream-select): a varint of one or two bytes
   const long = (bytes[0] & 0x80) !== 0
+  if (long && bytes[1] >= 0x80) return undefined
   const length = long ? (bytes[0] & 0x7f) | (bytes[1] << 7) : bytes[0]
   const prefix = long ? 2 : 1
-  return (!long || bytes[1] < 0x80) && length === bytes.byteLength - prefix && bytes[bytes.byteLength - 1] === 0x0a
+  if (length !== bytes.byteLength - prefix || bytes[bytes.byteLength - 1] !== 0x0a) return undefined
+  return decoder.decode(bytes.subarray(prefix, bytes.byteLength - 1))
+}
+
+function holdsFor (data: Bytes, holdAnswerFor: (protocol: string) => boolean): boolean {
+  const protocol = echoedProtocol(data)
+  return protocol !== undefined && holdAnswerFor(protocol)
 }
 
 /**
@@ -84,9 +108,9 @@ function isProtocolEcho (data: Bytes): boolean {
  * (see the module's description). Returns false, changing nothing, for an outbound stream or
  * one of another shape.
  */
-export function holdNegotiationAnswer (stream: unknown): boolean {
+export function holdNegotiationAnswer (stream: unknown, holdAnswerFor?: HoldAnswerOptions['holdAnswerFor']): boolean {
   const s = stream as Partial<SendingStream> | null
-  if (s == null || s.direction !== 'inbound' || typeof s.send !== 'function' || typeof s.close !== 'function' || typeof s.onData !== 'function') return false
+  if (s == null || s.direction !== 'inbound' || typeof s.send !== 'function' || typeof s.close !== 'function') return false
   const send = s.send
   const close = s.close
   const onData = s.onData
@@ -96,13 +120,16 @@ export function holdNegotiationAnswer (stream: unknown): boolean {
   let optimistic = false
   let timer: ReturnType<typeof setTimeout> | undefined
   let received = 0
-  // counts what the dialer sent until the answer is decided; then the stream's own method again
-  s.onData = function (this: SendingStream, data: Bytes): void {
-    received += data.byteLength
-    onData.call(this, data)
+  // counts what the dialer sent until the answer is decided; then the stream's own method
+  // again (as a property: deleting it would slow every later lookup on the stream)
+  const counting = holdAnswerFor !== undefined && typeof onData === 'function'
+  if (counting) {
+    s.onData = function (this: SendingStream, data: Bytes): void {
+      received += data.byteLength
+      onData.call(this, data)
+    }
   }
-  // (the stream's own method back as a property: deleting it would slow every later lookup)
-  const stopCounting = (): void => { s.onData = onData }
+  const stopCounting = (): void => { if (counting) s.onData = onData }
   const release = (): void => {
     if (timer === undefined) return
     clearTimeout(timer)
@@ -140,7 +167,7 @@ export function holdNegotiationAnswer (stream: unknown): boolean {
     if (!optimistic) {
       stopCounting()
       // the dialer sent more than the header and the proposal this echoes: it is not waiting
-      if (isProtocolEcho(data) && received > HEADER_ECHO.byteLength + data.byteLength) {
+      if (counting && received > HEADER_ECHO.byteLength + data.byteLength && holdsFor(data, holdAnswerFor)) {
         optimistic = true
         held = answer
         timer = setTimeout(() => { flush(this) }, OPTIMISTIC_HOLD_MS)

@@ -26,6 +26,7 @@
  */
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { holdNegotiationAnswer, holdsAnswer } from './multistream-echo.js'
+import type { HoldAnswerOptions } from './multistream-echo.js'
 import type { YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
 
 // @chainsafe/libp2p-yamux's StreamState: a stream in these states still owes a SYN or ACK
@@ -82,7 +83,7 @@ type AnyFn = (...args: any[]) => any
  * `@chainsafe/libp2p-yamux` whose streams send window updates as go-yamux does, and whose
  * accepted streams answer multistream-select in one frame (`multistream-echo.ts`).
  */
-export function leanYamux (init: YamuxMuxerInit = {}): () => any {
+export function leanYamux (init: YamuxMuxerInit = {}, options: HoldAnswerOptions = {}): () => any {
   const make = yamux(init)
   return () => {
     const factory = make() as any
@@ -95,7 +96,7 @@ export function leanYamux (init: YamuxMuxerInit = {}): () => any {
         muxer._newStream = (...streamArgs: unknown[]) => {
           const stream = newStream.apply(muxer, streamArgs)
           patchWindowUpdates(stream)
-          holdNegotiationAnswer(stream)
+          holdNegotiationAnswer(stream, options.holdAnswerFor)
           return stream
         }
       }

@@ -141,6 +141,15 @@ export class HandlerRegistry {
     return this.entries.has(protocol)
   }
 
+  /**
+   * Whether every inbound stream on `protocol` goes to hivemind unary handlers, which always
+   * answer the caller's request on the stream (or reset it): request/response by definition.
+   */
+  answersEveryStream (protocol: string): boolean {
+    const targets = this.entries.get(protocol)?.targets
+    return targets !== undefined && targets.length > 0 && targets.every(t => t.kind === 'unary')
+  }
+
   private dispatch (protocol: string, stream: Stream, connection: Connection): void {
     const entry = this.entries.get(protocol)
     if (entry === undefined || entry.targets.length === 0) {

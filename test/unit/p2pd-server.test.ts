@@ -150,6 +150,28 @@ describe('p2pd server loop (stub host)', () => {
     assert.match(r.daemonError?.message ?? '', /no handler/)
     s.destroy()
   })
+
+  it('a protocol served only by unary handlers is known to answer every stream (the host holds optimistic answers for it)', async () => {
+    const s = await dial(plane)
+    await writeDelimited(s, HivemindRequest.encode({ type: HivemindRequest.Type.PERSISTENT_CONN_UPGRADE }))
+    assert.equal((await response(s)).type, Response.Type.OK)
+    const id = new Uint8Array(16).fill(9)
+    await writeDelimited(s, PersistentConnectionRequest.encode({ callId: id, addUnaryHandler: { proto: '/unary/1', balanced: true } }))
+    assert.equal(hex(PersistentConnectionResponse.decode((await readDelimited(s, { timeout: 5000 }))!).callId!), hex(id))
+    assert.equal(ctx.handlers.answersEveryStream('/unary/1'), true)
+    assert.equal(ctx.handlers.answersEveryStream('/other/1'), false)
+    // a stream handler of a program next to it: its streams need not carry a response
+    const program = { key: 'program', kind: 'p2pd' as const, address: 'program', deliver: async () => {} }
+    await ctx.handlers.add(['/unary/1'], program, 'balanced')
+    assert.equal(ctx.handlers.answersEveryStream('/unary/1'), false)
+    await ctx.handlers.remove(['/unary/1'], 'program')
+    assert.equal(ctx.handlers.answersEveryStream('/unary/1'), true)
+    // the handler goes with its connection
+    s.destroy()
+    const until = Date.now() + 5000
+    while (ctx.handlers.answersEveryStream('/unary/1') && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 10))
+    assert.equal(ctx.handlers.answersEveryStream('/unary/1'), false)
+  })
 })
 
 describe('p2pd -idleTimeout', () => {

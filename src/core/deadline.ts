@@ -18,6 +18,8 @@ export interface Deadline {
   readonly signal: AbortSignal
   /** Stops the timer and detaches from the parents: the signal never aborts after this. */
   clear: () => void
+  /** Aborts the signal now with `reason` (and clears the deadline), e.g. on a cancellation. */
+  abort: (reason: unknown) => void
 }
 
 /**
@@ -50,5 +52,5 @@ export function deadline (ms: number | undefined, ...parents: Array<AbortSignal 
     followed.push(parent)
     parent.addEventListener('abort', onParentAbort, { once: true })
   }
-  return { signal, clear }
+  return { signal, clear, abort }
 }

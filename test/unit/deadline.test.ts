@@ -56,4 +56,17 @@ describe('deadline', () => {
     a.abort(new Error('cancelled'))
     assert.equal(d.signal.reason.message, 'cancelled')
   })
+
+  it('abort() aborts now with its reason, and lets go of the timer and the parents', async () => {
+    const a = new AbortController()
+    const d = deadline(30, a.signal)
+    const reason = new Error('cancelled by the client')
+    d.abort(reason)
+    assert.equal(d.signal.reason, reason)
+    assert.equal(getEventListeners(a.signal, 'abort').length, 0)
+    // neither the timer nor the parent changes the reason afterwards
+    a.abort(new Error('parent'))
+    await sleep(60)
+    assert.equal(d.signal.reason, reason)
+  })
 })

@@ -247,6 +247,27 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     assert.ok(elapsedMs >= OPTIMISTIC_HOLD_MS - 5 && elapsedMs < 2_000, `the answer arrived after ${elapsedMs} ms`)
   })
 
+  it('a response slower than the bound follows the answer that left alone, in order', async () => {
+    const { a, b, sent } = muxerPair(answeringYamux)
+    const { local, remote } = await open(a, b)
+    const dialer = lpStream(local)
+    await dialer.writeV([enc(HEADER), enc(PROTOCOL), enc('request')])
+    const listener = lpStream(remote)
+    await listener.read()
+    await listener.write(enc(HEADER))
+    await listener.read()
+    await listener.write(enc(PROTOCOL))
+    assert.equal(new TextDecoder().decode((await listener.read()).subarray()), 'request')
+    await new Promise(resolve => setTimeout(resolve, OPTIMISTIC_HOLD_MS * 3))
+    await listener.write(enc('response'))
+    const signal = AbortSignal.timeout(5_000)
+    for (const expected of [HEADER, PROTOCOL, 'response']) {
+      assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), expected)
+    }
+    // the ACK went with the answer, once; the response is a frame of its own
+    assert.deepEqual(sent.b, [{ type: DATA, flag: ACK, length: 20 + 19 }, { type: DATA, flag: 0, length: 9 }])
+  })
+
   it('a refusal (na) is never held, even when data came with the proposal', async () => {
     const { frames, elapsedMs } = await optimisticExchange(answeringYamux, 'na\n', false)
     assert.deepEqual(frames, [{ type: DATA, flag: ACK, length: 20 + 4 }])

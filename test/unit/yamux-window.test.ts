@@ -205,12 +205,13 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
   /** leanYamux on a daemon whose PROTOCOL answers every stream (hivemind unary handlers). */
   const answeringYamux = (): (() => any) => leanYamux({}, { holdAnswerFor: protocol => protocol === PROTOCOL.trimEnd() })
 
+  const text = (bytes: Uint8ArrayList): string => new TextDecoder().decode(bytes.subarray())
+
   /**
    * An optimistic dialer: header, proposal and a request in one write. B answers as
-   * `mss.handle` does, then (unless `respond` is false) reads the request and writes a
-   * response. Resolves with B's data frames once A has read everything B sent.
+   * `mss.handle` does (header echo, then `answer`); the caller goes on from there.
    */
-  async function optimisticExchange (make: () => () => any, answer: string, respond = true): Promise<{ frames: Frame[], elapsedMs: number }> {
+  async function optimisticOpen (make: () => () => any, answer: string): Promise<{ dialer: any, listener: any, sent: { a: Frame[], b: Frame[] }, started: number }> {
     const { a, b, sent } = muxerPair(make)
     const { local, remote } = await open(a, b)
     const dialer = lpStream(local)
@@ -221,15 +222,24 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     await listener.write(enc(HEADER))
     await listener.read()
     await listener.write(enc(answer))
+    return { dialer, listener, sent, started }
+  }
+
+  /**
+   * `optimisticOpen`, then (unless `respond` is false) B reads the request and writes a
+   * response. Resolves with B's frames once A has read everything B sent.
+   */
+  async function optimisticExchange (make: () => () => any, answer: string, respond = true): Promise<{ frames: Frame[], elapsedMs: number }> {
+    const { dialer, listener, sent, started } = await optimisticOpen(make, answer)
     if (respond) {
-      assert.equal(new TextDecoder().decode((await listener.read()).subarray()), 'request')
+      assert.equal(text(await listener.read()), 'request')
       await listener.write(enc('response'))
     }
     const signal = AbortSignal.timeout(5_000)
-    assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), HEADER)
-    assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), answer)
+    assert.equal(text(await dialer.read({ signal })), HEADER)
+    assert.equal(text(await dialer.read({ signal })), answer)
     const elapsedMs = Date.now() - started
-    if (respond) assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), 'response')
+    if (respond) assert.equal(text(await dialer.read({ signal })), 'response')
     // every frame B sent on the stream: a window update carrying the ACK alone would count
     return { frames: sent.b, elapsedMs }
   }
@@ -248,22 +258,12 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
   })
 
   it('a response slower than the bound follows the answer that left alone, in order', async () => {
-    const { a, b, sent } = muxerPair(answeringYamux)
-    const { local, remote } = await open(a, b)
-    const dialer = lpStream(local)
-    await dialer.writeV([enc(HEADER), enc(PROTOCOL), enc('request')])
-    const listener = lpStream(remote)
-    await listener.read()
-    await listener.write(enc(HEADER))
-    await listener.read()
-    await listener.write(enc(PROTOCOL))
-    assert.equal(new TextDecoder().decode((await listener.read()).subarray()), 'request')
+    const { dialer, listener, sent } = await optimisticOpen(answeringYamux, PROTOCOL)
+    assert.equal(text(await listener.read()), 'request')
     await new Promise(resolve => setTimeout(resolve, OPTIMISTIC_HOLD_MS * 3))
     await listener.write(enc('response'))
     const signal = AbortSignal.timeout(5_000)
-    for (const expected of [HEADER, PROTOCOL, 'response']) {
-      assert.equal(new TextDecoder().decode((await dialer.read({ signal })).subarray()), expected)
-    }
+    for (const expected of [HEADER, PROTOCOL, 'response']) assert.equal(text(await dialer.read({ signal })), expected)
     // the ACK went with the answer, once; the response is a frame of its own
     assert.deepEqual(sent.b, [{ type: DATA, flag: ACK, length: 20 + 19 }, { type: DATA, flag: 0, length: 9 }])
   })
@@ -275,15 +275,7 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
   })
 
   it("an optimistic dialer's stream closed without a response sends the answer before its FIN", async () => {
-    const { a, b } = muxerPair(answeringYamux)
-    const { local, remote } = await open(a, b)
-    const dialer = lpStream(local)
-    await dialer.writeV([enc(HEADER), enc(PROTOCOL), enc('request')])
-    const listener = lpStream(remote)
-    await listener.read()
-    await listener.write(enc(HEADER))
-    await listener.read()
-    await listener.write(enc(PROTOCOL))
+    const { dialer, listener } = await optimisticOpen(answeringYamux, PROTOCOL)
     const started = Date.now()
     await listener.unwrap().close()
     const got = new Uint8ArrayList()

@@ -26,6 +26,13 @@ async function listen (server: Server, name: string): Promise<string> {
   return path
 }
 
+/** An HTTP server on a unix socket `name` that answers every request with `status` and counts them. */
+async function answeringServer (name: string, status: number): Promise<{ server: Server, path: string, requests: () => number }> {
+  let requests = 0
+  const server = createHttpServer((req, res) => { requests++; req.resume(); res.statusCode = status; res.end() })
+  return { server, path: await listen(server, name), requests: () => requests }
+}
+
 /** Listens on loopback TCP (a reset, `resetAndDestroy`, needs TCP); returns the callback base. */
 async function listenTcp (server: Server): Promise<string> {
   server.listen(0, '127.0.0.1')
@@ -73,14 +80,12 @@ const NO_CONTENT = 'HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n'
 describe('callback client', () => {
   it('sends consecutive callbacks over one kept-alive connection', async () => {
     let connections = 0
-    let requests = 0
-    const server = createHttpServer((req, res) => { requests++; req.resume(); res.statusCode = 204; res.end() })
+    const { server, path, requests } = await answeringServer('reuse.sock', 204)
     server.on('connection', () => { connections++ })
-    const path = await listen(server, 'reuse.sock')
     const client = new CallbackClient(new AbortController().signal)
     try {
       for (let i = 0; i < 5; i++) await client.post(parseCallback(`unix:${path}`), 'peer', { i })
-      assert.equal(requests, 5)
+      assert.equal(requests(), 5)
       assert.equal(connections, 1)
     } finally {
       client.close()
@@ -159,18 +164,17 @@ describe('callback client', () => {
   })
 
   it('reports a non-2xx answer without sending again', async () => {
-    let requests = 0
-    const server = createHttpServer((req, res) => { requests++; req.resume(); res.statusCode = 500; res.end() })
-    const path = await listen(server, 'status.sock')
+    const { server, path, requests } = await answeringServer('status.sock', 500)
     const client = new CallbackClient(new AbortController().signal)
     try {
       await assert.rejects(client.post(parseCallback(`unix:${path}`), 'peer', {}), /answered 500/)
-      assert.equal(requests, 1)
+      assert.equal(requests(), 1)
     } finally {
       client.close()
       server.close()
     }
   })
+
   it('ends a request in flight when the plane closes; an answered one leaves no listener on the closing signal', async () => {
     const server = createHttpServer((req) => { req.resume() }) // never answers
     const path = await listen(server, 'hang.sock')
@@ -183,8 +187,7 @@ describe('callback client', () => {
       await assert.rejects(posted, { code: 'ERR_CALLBACK_FAILED', message: /daemon stopping/ })
       assert.ok(Date.now() - started < 5_000)
       // an answered request does not keep listening either
-      const ok = createHttpServer((req, res) => { req.resume(); res.statusCode = 204; res.end() })
-      const okPath = await listen(ok, 'ok.sock')
+      const { server: ok, path: okPath } = await answeringServer('ok.sock', 204)
       const live = new AbortController()
       const second = new CallbackClient(live.signal)
       await second.post(parseCallback(`unix:${okPath}`), 'peer', {})
@@ -197,16 +200,15 @@ describe('callback client', () => {
       server.close()
     }
   })
+
   it('sends nothing once the plane is closing', async () => {
-    let requests = 0
-    const server = createHttpServer((req, res) => { requests++; req.resume(); res.statusCode = 204; res.end() })
-    const path = await listen(server, 'closed.sock')
+    const { server, path, requests } = await answeringServer('closed.sock', 204)
     const closing = new AbortController()
     closing.abort(new Error('daemon stopping'))
     const client = new CallbackClient(closing.signal)
     try {
       await assert.rejects(client.post(parseCallback(`unix:${path}`), 'peer', {}), { code: 'ERR_CALLBACK_FAILED', message: /daemon stopping/ })
-      assert.equal(requests, 0)
+      assert.equal(requests(), 0)
     } finally {
       client.close()
       server.close()

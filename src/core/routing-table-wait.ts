@@ -11,6 +11,7 @@
  * has not been identified yet; a daemon with no such connection is not delayed at all.
  */
 import type { CoreContext } from './context.js'
+import type { PeerId } from '@libp2p/interface'
 
 /**
  * How long after a connection opens its peer may still join the routing table: kad-dht gives
@@ -63,11 +64,23 @@ async function joinDeadline (ctx: CoreContext, protocol: string): Promise<number
   for (const conn of ctx.node.getConnections()) {
     const end = conn.timeline.open + JOIN_WINDOW_MS
     if (conn.status !== 'open' || end <= now || (until !== undefined && end <= until)) continue
-    const known = await ctx.node.peerStore.get(conn.remotePeer).then(p => p.protocols, (): string[] => [])
-    // no protocols yet: identify has not finished, and the peer may speak the DHT
-    if (known.length === 0 || known.includes(protocol)) until = end
+    if (await mayJoin(ctx, conn.remotePeer, protocol)) until = end
   }
   return until
+}
+
+/**
+ * Whether `peer` may speak the DHT: identify has not told yet, or it did and the DHT is among
+ * its protocols. A peer's protocol list alone cannot tell: js-libp2p adds each protocol a
+ * stream negotiates to it, so the identify stream puts `/ipfs/id/1.0.0` there before the
+ * identify answer has arrived. Identify writes the peer's protocol and agent versions after
+ * its protocol list, so they show that the list is the peer's own.
+ */
+async function mayJoin (ctx: CoreContext, peer: PeerId, protocol: string): Promise<boolean> {
+  const known = await ctx.node.peerStore.get(peer).catch(() => undefined)
+  if (known === undefined) return true
+  const identified = known.metadata.has('ProtocolVersion') || known.metadata.has('AgentVersion')
+  return !identified || known.protocols.includes(protocol)
 }
 
 /** Resolves on the next event that can change the answer, after `ms`, or on abort. */

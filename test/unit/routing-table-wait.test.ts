@@ -20,17 +20,27 @@ class Table extends EventTarget {
   }
 }
 
-/** A node with one connection per entry: its age in ms and the protocols its peer is known to speak. */
-function stubNode (conns: Array<{ age: number, protocols: string[] }>): EventTarget & { ctx: CoreContext } {
+interface StubConnection {
+  /** ms since the connection opened */
+  age: number
+  /** the protocols the peer store lists for its peer */
+  protocols: string[]
+  /** whether identify has answered (it writes the peer's versions into the metadata) */
+  identified?: boolean
+}
+
+/** A node with one connection per entry. */
+function stubNode (conns: StubConnection[]): EventTarget & { ctx: CoreContext } {
   const node = new EventTarget() as EventTarget & { ctx: CoreContext }
-  const list = conns.map((c, i) => ({ status: 'open', remotePeer: `peer${i}`, timeline: { open: Date.now() - c.age }, protocols: c.protocols }))
+  const list = conns.map((c, i) => ({ status: 'open', remotePeer: `peer${i}`, timeline: { open: Date.now() - c.age }, ...c }))
   Object.assign(node, {
     getConnections: () => list,
     peerStore: {
       get: async (peer: string) => {
         const c = list.find(x => x.remotePeer === peer)
         if (c === undefined) throw new Error('not found')
-        return { protocols: c.protocols }
+        const metadata = new Map<string, Uint8Array>(c.identified === true ? [['ProtocolVersion', new TextEncoder().encode('ipfs/0.1.0')]] : [])
+        return { protocols: c.protocols, metadata }
       }
     }
   })
@@ -58,9 +68,9 @@ describe('routing table wait', () => {
       [full, stubNode([{ age: 0, protocols: [] }])],
       [new Table(), stubNode([])],
       // identified, and not a DHT peer
-      [new Table(), stubNode([{ age: 0, protocols: ['/ipfs/id/1.0.0'] }])],
+      [new Table(), stubNode([{ age: 0, protocols: ['/ipfs/id/1.0.0'], identified: true }])],
       // a DHT peer that has had its chance to join
-      [new Table(), stubNode([{ age: JOIN_WINDOW_MS + 10, protocols: [KAD] }])]
+      [new Table(), stubNode([{ age: JOIN_WINDOW_MS + 10, protocols: [KAD], identified: true }])]
     ]
     for (const [table, node] of cases) {
       assert.ok(await timed(untilRoutingTableUsable(node.ctx, { routingTable: table }, signal)) < 100)
@@ -75,9 +85,16 @@ describe('routing table wait', () => {
   })
 
   it('waits for a young connection to an unidentified peer or a DHT peer, until a peer joins', async () => {
-    for (const protocols of [[], ['/ipfs/id/1.0.0', KAD]]) {
+    const candidates: StubConnection[] = [
+      { age: 0, protocols: [] },
+      // the identify stream is open, its answer has not come: js-libp2p lists the protocol of
+      // every stream it negotiates, so a protocol list alone does not mean identified
+      { age: 0, protocols: ['/ipfs/id/1.0.0'] },
+      { age: 0, protocols: ['/ipfs/id/1.0.0', KAD], identified: true }
+    ]
+    for (const conn of candidates) {
       const table = new Table()
-      const node = stubNode([{ age: 0, protocols }])
+      const node = stubNode([conn])
       const signal = new AbortController().signal
       setTimeout(() => { table.join() }, 150)
       const ms = await timed(untilRoutingTableUsable(node.ctx, { routingTable: table }, signal))
@@ -87,7 +104,7 @@ describe('routing table wait', () => {
   })
 
   it('reads the protocol from the DHT service', async () => {
-    const node = stubNode([{ age: 0, protocols: ['/other/kad/1.0.0'] }])
+    const node = stubNode([{ age: 0, protocols: ['/other/kad/1.0.0'], identified: true }])
     const table = new Table()
     setTimeout(() => { table.join() }, 100)
     assert.ok(await timed(untilRoutingTableUsable(node.ctx, { routingTable: table, protocol: '/other/kad/1.0.0' }, new AbortController().signal)) >= 90)
@@ -95,10 +112,10 @@ describe('routing table wait', () => {
   })
 
   it('looks again when a peer is identified: one that turns out not to speak the DHT ends the wait', async () => {
-    const node = stubNode([{ age: 0, protocols: [] }])
+    const node = stubNode([{ age: 0, protocols: ['/ipfs/id/1.0.0'] }])
     const table = new Table()
     setTimeout(() => {
-      (node.getConnections as () => Array<{ protocols: string[] }>)()[0].protocols = ['/ipfs/id/1.0.0']
+      Object.assign((node.getConnections as () => StubConnection[])()[0], { identified: true })
       node.dispatchEvent(new Event('peer:identify'))
     }, 100)
     const ms = await timed(untilRoutingTableUsable(node.ctx, { routingTable: table }, new AbortController().signal))
@@ -106,14 +123,14 @@ describe('routing table wait', () => {
   })
 
   it('gives up at the end of the window, or when the query is aborted', async () => {
-    const late = stubNode([{ age: JOIN_WINDOW_MS - 150, protocols: [KAD] }])
+    const late = stubNode([{ age: JOIN_WINDOW_MS - 150, protocols: [KAD], identified: true }])
     const table = new Table()
     const signal = new AbortController().signal
     const ms = await timed(untilRoutingTableUsable(late.ctx, { routingTable: table }, signal))
     assert.ok(ms >= 100 && ms < 1_000, `took ${ms} ms`)
     assert.equal(listeners(late, table, signal), 0)
 
-    const young = stubNode([{ age: 0, protocols: [KAD] }])
+    const young = stubNode([{ age: 0, protocols: [KAD], identified: true }])
     const ac = new AbortController()
     setTimeout(() => { ac.abort() }, 100)
     const aborted = await timed(untilRoutingTableUsable(young.ctx, { routingTable: table }, ac.signal))

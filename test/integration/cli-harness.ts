@@ -87,8 +87,10 @@ export function spawnDaemon (args: string[], opts: { prefix?: string[], env?: No
   proc.stderr?.on('data', (d: Buffer) => { out.stderr += d.toString() })
   if (opts.input !== undefined) proc.stdin?.end(opts.input)
   else proc.stdin?.end()
+  // 'close', not 'exit': 'exit' can come before the last of stdout and stderr has been
+  // read (seen under load: exit code 2 with the flag error not yet in `out.stderr`)
   const exited = new Promise<number | null>(resolve => {
-    proc.once('exit', (code, signal) => { children.delete(proc); resolve(code ?? (signal != null ? -1 : null)) })
+    proc.once('close', (code, signal) => { children.delete(proc); resolve(code ?? (signal != null ? -1 : null)) })
   })
   return { proc, out, exited }
 }

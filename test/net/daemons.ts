@@ -87,7 +87,8 @@ export class DaemonFleet {
     let err = ''
     proc.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-STDERR_KEEP) })
     const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
-      proc.once('exit', (code, signal) => { resolve({ code, signal }) })
+      // 'close' (after stderr has ended), so an error report carries the whole of it
+      proc.once('close', (code, signal) => { resolve({ code, signal }) })
       proc.once('error', () => { resolve({ code: null, signal: null }) })
     })
     const banner = await readBanner(proc, exited, timeoutMs, opts.signal, () => err).catch((e: Error) => {

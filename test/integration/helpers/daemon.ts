@@ -72,7 +72,8 @@ export async function spawnDaemon (args: string[] = [], options: SpawnOptions = 
   proc.stderr?.on('data', (d: Buffer) => { if (err.length < 1_000_000) err += d.toString() })
   let exitCode: number | null | undefined
   const exited = new Promise<number | null>(resolve => {
-    proc.once('exit', code => { exitCode = code; live.delete(proc); resolve(code) })
+    // 'close' (after stdout and stderr have ended), so `stderr()` is complete once it resolves
+    proc.once('close', code => { exitCode = code; live.delete(proc); resolve(code) })
   })
   let stopping: Promise<number | null> | undefined
   const stop = async (): Promise<number | null> => {

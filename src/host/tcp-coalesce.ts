@@ -21,10 +21,14 @@ interface SendResult { sentBytes: number, canSendMore: boolean }
 interface SocketConn { socket?: Socket, sendData?: (data: Iterable<Uint8Array>) => SendResult }
 type AnyFn = (...args: any[]) => any
 
+/** Each connection `coalesceWrites` changed, with its socket (for `inOneWrite`). */
+const coalesced = new WeakMap<object, Socket>()
+
 /** Replaces `maConn.sendData` with one that writes each batch with a single `writev`. */
 export function coalesceWrites (maConn: SocketConn): void {
   const socket = maConn.socket
   if (socket === undefined || typeof socket.cork !== 'function' || typeof maConn.sendData !== 'function') return
+  coalesced.set(maConn, socket)
   maConn.sendData = (data: Iterable<Uint8Array>): SendResult => {
     let sentBytes = 0
     let canSendMore = true
@@ -40,6 +44,24 @@ export function coalesceWrites (maConn: SocketConn): void {
     }
     // (write() answers from the buffered length before any syscall, corked or not)
     return { sentBytes, canSendMore }
+  }
+}
+
+/**
+ * Runs `fn` with the TCP socket under `connection` corked: whatever frames `fn` sends
+ * synchronously, on any stream of that connection, leave in one `writev` when it returns.
+ * Nothing waits for a later turn. The socket is found through js-libp2p's `Connection.maConn`
+ * (not part of its interface); any other connection (QUIC, relayed, another shape) just runs `fn`.
+ */
+export function inOneWrite (connection: object, fn: () => void): void {
+  const maConn = (connection as { maConn?: object }).maConn
+  const socket = maConn === undefined ? undefined : coalesced.get(maConn)
+  if (socket === undefined || socket.destroyed) { fn(); return }
+  socket.cork()
+  try {
+    fn()
+  } finally {
+    socket.uncork()
   }
 }
 

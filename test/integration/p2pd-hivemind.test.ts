@@ -64,6 +64,19 @@ describe('p2pd hivemind dialect', () => {
     assert.equal(text((await errCall).callUnaryResponse?.error), 'no way')
   })
 
+  it('an answer larger than the stream\'s send window arrives whole before the FIN', async () => {
+    const pa = await persistent(a)
+    const pb = await persistent(b)
+    assert.equal((await pb.request({ addUnaryHandler: { proto: '/u/big', balanced: false } })).daemonError, undefined)
+    // four times yamux's initial 256 KiB window: the answer waits for window, and the
+    // stream's close waits for the answer
+    const big = randomBytes(1 << 20)
+    pb.serve(() => big)
+    const res = await pa.request({ callUnary: { peer: b.peerId.toMultihash().bytes, proto: '/u/big', data: bytes('?') } })
+    assert.equal(res.daemonError, undefined)
+    assert.ok(Buffer.from(res.callUnaryResponse?.response ?? []).equals(big), 'the whole answer')
+  })
+
   it('the peer-to-peer wire format is hivemind\'s: one delimited PersistentConnectionRequest each way', async () => {
     // caller side: a stream handler on b sees exactly what daemon a writes for callUnary
     const seen: PCRequest[] = []

@@ -1,15 +1,20 @@
 /**
- * The host's two per-stream savings: TCP batches leave in one corked write, and js-libp2p
- * gets a shared no-op logger unless `DEBUG` asks for its logs.
+ * The host's two per-stream savings: TCP batches leave in one corked write (and `inOneWrite`
+ * puts several frames in one), and js-libp2p gets a shared no-op logger unless `DEBUG` asks
+ * for its logs.
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { createServer, connect } from 'node:net'
 import { describe, it } from 'node:test'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { defaultLogger } from '@libp2p/logger'
-import { coalesceWrites, coalescingTcp } from '../../src/host/tcp-coalesce.js'
+import { createLibp2p } from 'libp2p'
+import { coalesceWrites, coalescingTcp, inOneWrite } from '../../src/host/tcp-coalesce.js'
 import { componentLogger } from '../../src/host/quiet-logger.js'
+import type { Connection, Stream } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 
 /** A socket stand-in that records what the batching does; `full` makes the n-th write fail. */
@@ -91,6 +96,73 @@ describe('TCP write batching', () => {
     for await (const c of peer) chunks.push(c as Buffer)
     assert.deepEqual([...Buffer.concat(chunks)], expected)
     server.close()
+  })
+})
+
+/** Counts the writes `socket` hands to the kernel (each `_write` or `_writev` is one syscall). */
+function countWrites (socket: Socket): () => number {
+  let n = 0
+  const s = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>
+  const write = s._write
+  const writev = s._writev
+  s._write = function (this: unknown, ...args: unknown[]) { n++; return write.apply(this, args) }
+  s._writev = function (this: unknown, ...args: unknown[]) { n++; return writev.apply(this, args) }
+  return () => n
+}
+
+describe('frames in one write (inOneWrite)', () => {
+  it('corks the socket of a batching connection around everything sent', () => {
+    const { socket, calls } = recordingSocket()
+    const maConn: any = { socket, sendData: () => ({}) }
+    coalesceWrites(maConn)
+    inOneWrite({ maConn }, () => {
+      maConn.sendData(bufs(2, 30))
+      maConn.sendData(bufs(2, 16))
+    })
+    assert.deepEqual(calls, ['cork', 'cork', 'write 2', 'write 30', 'uncork', 'cork', 'write 2', 'write 16', 'uncork', 'uncork'])
+  })
+
+  it('just runs the function on any other connection', () => {
+    let ran = 0
+    inOneWrite({}, () => { ran++ })
+    inOneWrite({ maConn: { socket: recordingSocket().socket } }, () => { ran++ })
+    assert.equal(ran, 2)
+  })
+
+  it('sends a response and its FIN in one TCP write on a real js-libp2p connection', async () => {
+    const node = async (): Promise<any> => await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [coalescingTcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()]
+    })
+    const [a, b] = [await node(), await node()]
+    try {
+      let writes = -1
+      // B answers A's request with a response and its FIN
+      await b.handle('/t/1', (stream: Stream, connection: Connection) => {
+        stream.addEventListener('message', () => {
+          // (js-libp2p's Connection keeps the transport's connection as `maConn`)
+          const count = countWrites((connection as any).maConn.socket)
+          inOneWrite(connection, () => {
+            stream.send(Uint8Array.of(1, 2, 3))
+            void stream.close()
+          })
+          writes = count()
+        }, { once: true })
+      })
+      const stream = await a.dialProtocol(b.getMultiaddrs()[0], '/t/1')
+      const got: number[] = []
+      stream.addEventListener('message', evt => { got.push(...evt.data.subarray()) })
+      const ended = once(stream, 'remoteCloseWrite')
+      stream.send(Uint8Array.of(0))
+      await ended
+      assert.deepEqual(got, [1, 2, 3])
+      assert.equal(writes, 1)
+    } finally {
+      await a.stop()
+      await b.stop()
+    }
   })
 })
 

@@ -22,7 +22,9 @@ import { deadline } from '../../core/deadline.js'
 import type { Deadline } from '../../core/deadline.js'
 import { checkProtocol, parsePeerId } from '../../core/parse.js'
 import { openStreamWithRequest } from '../../core/optimistic-stream.js'
+import { inOneWrite } from '../../host/tcp-coalesce.js'
 import { PersistentConnectionRequest as PCRequest, PersistentConnectionResponse as PCResponse } from '../../proto/p2pd.js'
+import { encodeDelimited } from './framing.js'
 import { describeError, okResponse, peerBytes } from './responses.js'
 import type { Reply, RequestContext, Session } from './session.js'
 import type { CallUnaryRequest, CallUnaryResponse } from '../../proto/p2pd.js'
@@ -81,7 +83,8 @@ class CallCancelledError extends Error {
 /** An inbound call waiting for the client's answer. */
 interface Waiter {
   stream: Stream
-  maxMessageSize: number
+  /** the connection the call came on, whose TCP write the answer and its FIN share */
+  connection: Connection
   forget: () => void
 }
 
@@ -208,10 +211,23 @@ export class PersistentConnection {
     const w = this.waiters.get(hex(callId))
     if (w === undefined) return // cancelled meanwhile, or unknown: ignored as the fork does
     w.forget()
-    const lp = lpStream(w.stream, { maxDataLength: w.maxMessageSize })
     const message = PCRequest.encode({ callId, unaryResponse: response })
-    if (!await boundedOnStream(w.stream, INBOUND_REQUEST_TIMEOUT_MS, 'answer', async () => { await lp.write(message) })) return
-    await closeOrAbort(w.stream)
+    // The answer and the FIN leave in one TCP write: close() sends its FIN at once when the
+    // answer went straight to the muxer. An answer held back by a full window must still
+    // leave within the answer's bound, and close() waits for it first.
+    let closing: Promise<boolean> | undefined
+    inOneWrite(w.connection, () => {
+      let sent: boolean
+      try {
+        sent = w.stream.send(encodeDelimited(message))
+      } catch (err: any) {
+        w.stream.abort(err)
+        return
+      }
+      const ms = sent ? CLOSE_TIMEOUT_MS : INBOUND_REQUEST_TIMEOUT_MS
+      closing = boundedOnStream(w.stream, ms, 'answer', async () => { await w.stream.close() })
+    })
+    await closing
   }
 
   /** Handler side: one inbound stream carrying one call. */
@@ -241,7 +257,7 @@ export class PersistentConnection {
         s.removeEventListener('remoteCloseWrite', onGone)
         s.removeEventListener('close', onGone)
       }
-      this.waiters.set(id, { stream: s, maxMessageSize: this.maxMessageSize, forget })
+      this.waiters.set(id, { stream: s, connection, forget })
       // the caller keeps its write side open until it has the answer: EOF or reset means it gave up
       s.addEventListener('remoteCloseWrite', onGone)
       s.addEventListener('close', onGone)

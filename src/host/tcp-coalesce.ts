@@ -48,18 +48,19 @@ export function coalesceWrites (maConn: SocketConn): void {
 }
 
 /**
- * Runs `fn` with the TCP socket under `connection` corked: whatever frames `fn` sends
- * synchronously, on any stream of that connection, leave in one `writev` when it returns.
- * Nothing waits for a later turn. The socket is found through js-libp2p's `Connection.maConn`
- * (not part of its interface); any other connection (QUIC, relayed, another shape) just runs `fn`.
+ * Runs `fn` with the TCP socket under `connection` corked, and returns what it returns:
+ * whatever frames `fn` sends synchronously (an async `fn`: before its first wait), on any
+ * stream of that connection, leave in one `writev` when it returns. Nothing waits for a later
+ * turn. The socket is found through js-libp2p's `Connection.maConn` (not part of its
+ * interface); any other connection (QUIC, relayed, another shape) just runs `fn`.
  */
-export function inOneWrite (connection: object, fn: () => void): void {
+export function inOneWrite<T> (connection: object, fn: () => T): T {
   const maConn = (connection as { maConn?: object }).maConn
   const socket = maConn === undefined ? undefined : coalesced.get(maConn)
-  if (socket === undefined || socket.destroyed) { fn(); return }
+  if (socket === undefined || socket.destroyed) return fn()
   socket.cork()
   try {
-    fn()
+    return fn()
   } finally {
     socket.uncork()
   }

@@ -122,11 +122,14 @@ describe('frames in one write (inOneWrite)', () => {
     assert.deepEqual(calls, ['cork', 'cork', 'write 2', 'write 30', 'uncork', 'cork', 'write 2', 'write 16', 'uncork', 'uncork'])
   })
 
-  it('just runs the function on any other connection', () => {
-    let ran = 0
-    inOneWrite({}, () => { ran++ })
-    inOneWrite({ maConn: { socket: recordingSocket().socket } }, () => { ran++ })
-    assert.equal(ran, 2)
+  it('just runs the function on any other connection, and returns what it returns', () => {
+    assert.equal(inOneWrite({}, () => 1), 1)
+    assert.equal(inOneWrite({ maConn: { socket: recordingSocket().socket } }, () => 2), 2)
+    const { socket, calls } = recordingSocket()
+    const maConn: any = { socket, sendData: () => ({}) }
+    coalesceWrites(maConn)
+    assert.equal(inOneWrite({ maConn }, () => 3), 3)
+    assert.deepEqual(calls, ['cork', 'uncork'])
   })
 
   it('sends a response and its FIN in one TCP write on a real js-libp2p connection', async () => {

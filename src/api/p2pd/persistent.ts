@@ -212,11 +212,10 @@ export class PersistentConnection {
     if (w === undefined) return // cancelled meanwhile, or unknown: ignored as the fork does
     w.forget()
     const message = PCRequest.encode({ callId, unaryResponse: response })
-    // The answer and the FIN leave in one TCP write: close() sends its FIN at once when the
-    // answer went straight to the muxer. An answer held back by a full window must still
-    // leave within the answer's bound, and close() waits for it first.
-    let closing: Promise<boolean> | undefined
-    inOneWrite(w.connection, () => {
+    // The answer and the FIN leave in one TCP write: close() sends its FIN before its first
+    // wait when the answer went straight to the muxer. An answer held back by a full window
+    // must still leave within the answer's bound, and close() waits for it first.
+    await inOneWrite(w.connection, async () => {
       let sent: boolean
       try {
         sent = w.stream.send(encodeDelimited(message))
@@ -225,9 +224,8 @@ export class PersistentConnection {
         return
       }
       const ms = sent ? CLOSE_TIMEOUT_MS : INBOUND_REQUEST_TIMEOUT_MS
-      closing = boundedOnStream(w.stream, ms, 'answer', async () => { await w.stream.close() })
+      await boundedOnStream(w.stream, ms, 'answer', async () => { await w.stream.close() })
     })
-    await closing
   }
 
   /** Handler side: one inbound stream carrying one call. */

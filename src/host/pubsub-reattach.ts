@@ -12,12 +12,18 @@
  * its stream to a peer that is still connected; this does the same: once a closed
  * connection's streams have been torn down, the router is told about a remaining open
  * connection as if it had just been identified. Both routers skip a connection that
- * already carries their outbound stream, so telling them twice does nothing.
+ * already carries their outbound stream, so telling them twice does nothing, but only once
+ * that stream has been negotiated: so a connection opened after the close (the router is
+ * told about it when identify has run) is left alone, and so is one with an outbound stream
+ * still negotiating, until it is done.
  */
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 
 /** Time for a closed connection's stream events to reach the router before it is told. */
 const SETTLE_MS = 250
+
+/** How many times a check waits for a stream still negotiating (20 × 250 ms = 5 s). */
+const MAX_TRIES = 20
 
 type OnConnect = (peerId: PeerId, connection: Connection) => unknown
 
@@ -46,20 +52,34 @@ export function reattachPubsub (node: Libp2p, router: unknown): { installed: boo
   const protocols = r === undefined ? new Set<string>() : routerProtocols(r)
   if (onConnect === undefined || protocols.size === 0) return { installed: false, stop: () => {} }
   const timers = new Set<NodeJS.Timeout>()
-  const onClose = (evt: CustomEvent<Connection>): void => {
-    const peer = evt.detail.remotePeer
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      const open = node.getConnections(peer).filter(c => c.status === 'open')
-      // still attached through another connection (an outbound stream it can write to): nothing was lost
-      const attached = open.some(c => c.streams.some(s => s.direction === 'outbound' && s.writeStatus === 'writable' && protocols.has(s.protocol ?? '')))
-      const remaining = open[0]
-      if (attached || remaining === undefined) return
-      // (a failure, thrown or rejected, leaves things as the router had them)
-      Promise.resolve().then(() => onConnect(peer, remaining)).catch(() => {})
-    }, SETTLE_MS)
+  const later = (fn: () => void): void => {
+    const timer = setTimeout(() => { timers.delete(timer); fn() }, SETTLE_MS)
     timer.unref()
     timers.add(timer)
+  }
+  const check = (peer: PeerId, closedAt: number, tries: number): void => {
+    // Only a connection that was open before the close: the router was told about it while
+    // the closed one carried its streams. A connection opened since gets the router's own
+    // call once identified, and a second call racing that one opened two streams, one of
+    // which the router kept after the remote had reset it (pubsub then stopped for good).
+    const older = node.getConnections(peer).filter(c => c.status === 'open' && c.timeline.open <= closedAt)
+    const all = node.getConnections(peer).filter(c => c.status === 'open')
+    // still attached through another connection (an outbound stream it can write to): nothing was lost
+    const attached = all.some(c => c.streams.some(s => s.direction === 'outbound' && s.writeStatus === 'writable' && protocols.has(s.protocol ?? '')))
+    const remaining = older[0]
+    if (attached || remaining === undefined) return
+    // an outbound stream still negotiating may be the router's own: look again once it is done
+    if (remaining.streams.some(s => s.direction === 'outbound' && s.status === 'open' && (s.protocol ?? '') === '')) {
+      if (tries < MAX_TRIES) later(() => { check(peer, closedAt, tries + 1) })
+      return
+    }
+    // (a failure, thrown or rejected, leaves things as the router had them)
+    Promise.resolve().then(() => onConnect(peer, remaining)).catch(() => {})
+  }
+  const onClose = (evt: CustomEvent<Connection>): void => {
+    const closed = evt.detail
+    const closedAt = closed.timeline.close ?? Date.now()
+    later(() => { check(closed.remotePeer, closedAt, 1) })
   }
   node.addEventListener('connection:close', onClose)
   return {

@@ -36,22 +36,27 @@ function setup (): { node: any, conns: StubConnection[], calls: string[], close:
 const conn = (id: string, openedAgo: number, streams: StubStream[] = []): StubConnection =>
   ({ id, status: 'open', remotePeer: 'B', timeline: { open: Date.now() - openedAgo }, streams })
 
+const floodsubOut = (): StubStream => ({ direction: 'outbound', status: 'open', writeStatus: 'writable', protocol: FLOODSUB })
+
+/** Connections `first` (carrying the pubsub streams) and `others` to B; `first` closes. */
+function closeFirst (...others: StubConnection[]): ReturnType<typeof setup> {
+  const made = setup()
+  const first = conn('first', 1000, [floodsubOut()])
+  made.conns.push(first, ...others)
+  made.close(first)
+  return made
+}
+
 describe('pubsub reattachment', () => {
   it('hands the router a connection that was open before the close', async () => {
-    const { conns, calls, close, stop } = setup()
-    const first = conn('first', 1000, [{ direction: 'outbound', status: 'open', writeStatus: 'writable', protocol: FLOODSUB }])
-    conns.push(first, conn('second', 500))
-    close(first)
+    const { calls, stop } = closeFirst(conn('second', 500))
     await sleep(AFTER_SETTLE_MS)
     assert.deepEqual(calls, ['B second'])
     stop()
   })
 
   it('leaves a connection opened after the close to the router\'s own identify', async () => {
-    const { conns, calls, close, stop } = setup()
-    const first = conn('first', 1000)
-    conns.push(first)
-    close(first)
+    const { conns, calls, stop } = closeFirst()
     await sleep(5)
     conns.push(conn('newer', 0))
     await sleep(AFTER_SETTLE_MS)
@@ -60,11 +65,8 @@ describe('pubsub reattachment', () => {
   })
 
   it('waits while an outbound stream on it is still negotiating, then looks again', async () => {
-    const { conns, calls, close, stop } = setup()
-    const first = conn('first', 1000)
-    const negotiating: StubStream = { direction: 'outbound', status: 'open', writeStatus: 'writable', protocol: '' }
-    conns.push(first, conn('second', 500, [negotiating]))
-    close(first)
+    const negotiating: StubStream = { ...floodsubOut(), protocol: '' }
+    const { calls, stop } = closeFirst(conn('second', 500, [negotiating]))
     await sleep(AFTER_SETTLE_MS)
     assert.deepEqual(calls, [], 'not while a stream negotiates')
     // it turned out to be another protocol's: the router still needs the connection
@@ -75,10 +77,7 @@ describe('pubsub reattachment', () => {
   })
 
   it('does nothing while the peer is still attached through a writable outbound stream', async () => {
-    const { conns, calls, close, stop } = setup()
-    const first = conn('first', 1000)
-    conns.push(first, conn('second', 500, [{ direction: 'outbound', status: 'open', writeStatus: 'writable', protocol: FLOODSUB }]))
-    close(first)
+    const { calls, stop } = closeFirst(conn('second', 500, [floodsubOut()]))
     await sleep(AFTER_SETTLE_MS)
     assert.deepEqual(calls, [])
     stop()

@@ -62,11 +62,10 @@ export function reattachPubsub (node: Libp2p, router: unknown): { installed: boo
     // the closed one carried its streams. A connection opened since gets the router's own
     // call once identified, and a second call racing that one opened two streams, one of
     // which the router kept after the remote had reset it (pubsub then stopped for good).
-    const older = node.getConnections(peer).filter(c => c.status === 'open' && c.timeline.open <= closedAt)
-    const all = node.getConnections(peer).filter(c => c.status === 'open')
+    const open = node.getConnections(peer).filter(c => c.status === 'open')
     // still attached through another connection (an outbound stream it can write to): nothing was lost
-    const attached = all.some(c => c.streams.some(s => s.direction === 'outbound' && s.writeStatus === 'writable' && protocols.has(s.protocol ?? '')))
-    const remaining = older[0]
+    const attached = open.some(c => c.streams.some(s => s.direction === 'outbound' && s.writeStatus === 'writable' && protocols.has(s.protocol ?? '')))
+    const remaining = open.find(c => c.timeline.open <= closedAt)
     if (attached || remaining === undefined) return
     // an outbound stream still negotiating may be the router's own: look again once it is done
     if (remaining.streams.some(s => s.direction === 'outbound' && s.status === 'open' && (s.protocol ?? '') === '')) {

@@ -10,11 +10,22 @@ import { raceSignal } from './abort.ts'
 const live = new Set<ChildProcess>()
 
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
+  // SIGTERM: a daemon then removes its sockets; every child here exits on it
+  for (const child of live) child.kill('SIGTERM')
 })
 // default signal handling skips 'exit' handlers; exit explicitly so children die with us
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143))
+}
+
+/**
+ * Kill `child` with this process: on its exit, on SIGINT/SIGTERM, and (in a forked child)
+ * when the parent goes away. For children spawned without an IPC channel, which would
+ * otherwise outlive a benchmark that was killed.
+ */
+export function track (child: ChildProcess): void {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
 }
 
 /**
@@ -26,8 +37,7 @@ export async function forkAndAwaitReady<T> (modulePath: string, args: string[], 
     execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
-  live.add(child)
-  child.once('exit', () => live.delete(child))
+  track(child)
   try {
     const exited = once(child, 'exit', { signal: options.signal }).then(([code, sig]) => {
       throw new Error(`${modulePath} exited before it was ready (code ${String(code)}, signal ${String(sig)})`)

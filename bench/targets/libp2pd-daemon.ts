@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { Agent, request } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { killChild } from '../child.ts'
+import { killChild, track } from '../child.ts'
 import { DAEMON_NODE_FLAGS } from '../../src/client/spawn-args.ts'
 
 /**
@@ -58,6 +58,7 @@ export async function startDaemon (dir: string, name: string, signal: AbortSigna
   ]
   // the daemon as it ships (`npm start`, the client's spawnDaemon); NODE_ARGS come later and win
   const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...NODE_ARGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DAEMON_ENV } })
+  track(child)
   let out = ''
   let err = ''
   child.stderr?.on('data', (d: Buffer) => { if (err.length < 10_000) err += d.toString() })

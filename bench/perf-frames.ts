@@ -24,11 +24,17 @@ const { values: flags, positionals } = parseArgs({
     top: { type: 'string', default: '60' },
     focus: { type: 'string' },
     // runtime plumbing (event loop, V8 entry trampolines, syscall entry) hides the frames of interest
-    all: { type: 'boolean', default: false }
+    all: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false }
   }
 })
+const USAGE = 'usage: node --import tsx bench/perf-frames.ts <perf script output> [--ops N] [--hz 2000] [--top 60] [--focus text] [--all]'
+if (flags.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
 if (positionals.length !== 1) {
-  console.error('usage: node --import tsx bench/perf-frames.ts <perf script output> [--ops N] [--hz 2000] [--top 60] [--focus text] [--all]')
+  console.error(USAGE)
   process.exit(2)
 }
 

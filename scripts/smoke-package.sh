@@ -3,7 +3,8 @@
 # project (dependencies resolved from the registry by package.json's ranges, as for any
 # user; the lock file is not in a tarball), then run the installed `libp2pd`: `--help`, a
 # start with private sockets, one HTTP request, SIGTERM (exit 143, sockets removed); then
-# `libp2pd/client` as a user imports it: two daemons spawned with it echo over a stream.
+# `examples/typescript/echo.ts` against the installed `libp2pd/client`: two daemons spawned
+# with it echo over a stream.
 # Catches a tarball without `dist/` (the JS daemon's binary shipped broken exactly so) and
 # a dependency range that no longer works. Every wait is bounded. Needs the npm registry.
 set -euo pipefail
@@ -73,23 +74,13 @@ if [ -e "$work/p2pd.sock" ] || [ -e "$work/http.sock" ]; then
   echo "FAIL: sockets left behind after SIGTERM" >&2
   exit 1
 fi
-echo "-- libp2pd/client from the installed package: two spawned daemons echo over a stream"
-cat > "$work/app/echo.mjs" <<'JS'
-import { spawnDaemon } from 'libp2pd/client'
-const server = await spawnDaemon()
-const caller = await spawnDaemon()
-try {
-  await server.client.handle('/smoke-echo/1.0.0', stream => { stream.pipe(stream) })
-  await caller.client.peers.add(server.peerId, server.addrs)
-  const stream = await caller.client.openStream(server.peerId, '/smoke-echo/1.0.0')
-  stream.end('hello from the installed package')
-  let answer = ''
-  for await (const chunk of stream) answer += String(chunk)
-  if (answer !== 'hello from the installed package') throw new Error(`echoed ${JSON.stringify(answer)}`)
-  console.log(`echoed: ${answer}`)
-} finally {
-  await Promise.all([server.stop(), caller.stop()])
-}
-JS
-(cd "$work/app" && timeout 120 node echo.mjs)
+echo "-- libp2pd/client from the installed package: the README's echo example, run as a user's program"
+# the example file itself (TypeScript, through this checkout's tsx), resolving libp2pd/client
+# from the installed package: two spawned daemons echo over a stream
+# (.mts: the empty project is CommonJS, and the example uses top-level await)
+cp examples/typescript/echo.ts "$work/app/echo.mts"
+tsx="$PWD/node_modules/tsx/dist/esm/index.mjs"
+out=$(cd "$work/app" && timeout 120 node --import "$tsx" echo.mts)
+echo "$out"
+[ "$out" = 'echoed: hello, libp2p' ] || { echo "FAIL: the echo example printed something else" >&2; exit 1; }
 echo "-- package smoke passed"

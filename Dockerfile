@@ -3,7 +3,10 @@
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+# --ignore-scripts: the package's prepare script is the build, which needs the sources copied
+# below (this layer stays cached while only they change); `npm rebuild` then runs the
+# dependencies' own install scripts
+RUN npm install --no-audit --no-fund --ignore-scripts && npm rebuild
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin

@@ -74,7 +74,8 @@ if [ -e "$work/p2pd.sock" ] || [ -e "$work/http.sock" ]; then
   echo "FAIL: sockets left behind after SIGTERM" >&2
   exit 1
 fi
-echo "-- libp2pd/client from the installed package: the README's echo example, run as a user's program"
+
+echo "-- libp2pd/client from the installed package: the client guide's echo example, run as a user's program"
 # the example file itself (TypeScript, through this checkout's tsx), resolving libp2pd/client
 # from the installed package: two spawned daemons echo over a stream
 # (.mts: the empty project is CommonJS, and the example uses top-level await)

@@ -3,6 +3,7 @@
  * control planes over them. Start and stop it in-process (tests do); process concerns
  * (argv, signals, exit codes, banner) live in `src/cli`.
  */
+import { rmSync } from 'node:fs'
 import { pino } from 'pino'
 import { startHttpPlane } from './api/http/index.js'
 import { startP2pdPlane } from './api/p2pd/index.js'
@@ -37,8 +38,14 @@ export interface Daemon {
   readonly httpAddress?: string
   /** The metrics URL, if `-metricsAddr` was given. */
   readonly metricsAddress?: string
-  /** Stops everything in order: planes, streams, host, sockets. Idempotent. */
+  /** Stops everything in order: planes, streams, socket files, host. Idempotent. */
   stop(): Promise<void>
+  /**
+   * Removes at once the files this daemon made: the unix sockets of its planes and the
+   * per-stream socket directory it created. For a process that exits before `stop()` is done
+   * (a second signal, a stop over its time bound); `stop()` removes them itself.
+   */
+  removeFilesSync(): void
 }
 
 /** Creates the default logger: JSON lines on stderr (stdout is for the banner). */
@@ -81,6 +88,9 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     const handlers = new HandlerRegistry(node, log, { streams })
     made.handlers = handlers
     const context: CoreContext = { node, config, streams, handlers, socketDir, log }
+    // the socket files go as soon as no stream uses them: a stopping host can take seconds,
+    // and a process killed meanwhile must not leave a directory behind
+    cleanups.push(async () => { await socketDir.close() })
     cleanups.push(async () => { streams.resetAll() })
     const onConnectionClose = (evt: CustomEvent<Connection>): void => { streams.closeConnection(evt.detail) }
     node.addEventListener('connection:close', onConnectionClose)
@@ -103,6 +113,7 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
       cleanups.push(async () => { await metrics.close() })
     }
 
+    const unixPaths = [controlEp, httpEp].flatMap(ep => ep?.kind === 'unix' ? [ep.path] : [])
     let stopping: Promise<void> | undefined
     return {
       context,
@@ -112,6 +123,10 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
       async stop () {
         stopping ??= stopAll().finally(() => { log.flush?.() })
         await stopping
+      },
+      removeFilesSync () {
+        for (const path of unixPaths) rmSync(path, { force: true })
+        socketDir.removeSync()
       }
     }
   } catch (err) {

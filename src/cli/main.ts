@@ -108,10 +108,18 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
   started(daemon)
   const shutdown = async (signal: keyof typeof SIGNALS): Promise<number> => {
     log.info({ signal }, 'shutting down')
-    // a second signal, or a shutdown that takes too long, exits at once
-    const force = setTimeout(() => { process.exit(128 + SIGNALS[signal]) }, 10_000)
+    // a second signal, or a shutdown that takes too long, exits at once (files removed first)
+    const exitNow = (): void => {
+      try {
+        daemon.removeFilesSync()
+      } catch (err: any) {
+        writeFileSync(2, `libp2pd: could not remove socket files: ${String(err.message)}\n`)
+      }
+      process.exit(128 + SIGNALS[signal])
+    }
+    const force = setTimeout(exitNow, 10_000)
     force.unref()
-    for (const s of Object.keys(SIGNALS)) process.once(s, () => { process.exit(128 + SIGNALS[signal]) })
+    for (const s of Object.keys(SIGNALS)) process.once(s, exitNow)
     await daemon.stop()
     return 128 + SIGNALS[signal]
   }

@@ -2,6 +2,7 @@
  * The daemon's private directory of per-stream unix sockets (mode 0700). Paths are short
  * (`<dir>/<stream id>.sock`) so they stay well under the OS limit of 107 bytes.
  */
+import { rmSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,8 +36,13 @@ export class SocketDir {
     return p
   }
 
-  /** Removes the directory if this daemon created it. */
+  /** Removes the directory if this daemon created it; a second call does nothing. */
   async close (): Promise<void> {
     if (this.owned) await rm(this.path, { recursive: true, force: true })
+  }
+
+  /** `close`, synchronously: for a process about to exit. */
+  removeSync (): void {
+    if (this.owned) rmSync(this.path, { recursive: true, force: true })
   }
 }

@@ -54,6 +54,19 @@ describe('daemon lifecycle', { concurrency: true }, () => {
     assert.equal(existsSync(diag.socketDir), false, 'per-stream socket dir removed')
   })
 
+  it('a second signal during the stop exits at once, and still removes its socket files', async () => {
+    const dir = tempDir()
+    const d = await startDaemon([`-listen=/unix${dir}/control.sock`, `--httpListen=/unix${dir}/http.sock`])
+    const { socketDir } = await d.diagnostics()
+    // Both signals wait while the process is stopped and reach it in the same turn of its
+    // event loop, so the orderly stop, which needs a few turns, cannot remove anything first.
+    for (const signal of ['SIGSTOP', 'SIGTERM', 'SIGINT', 'SIGCONT'] as const) d.proc.kill(signal)
+    const code = await d.exited
+    assert.ok(code === 130 || code === 143, `exit code ${String(code)}`)
+    for (const f of ['control.sock', 'http.sock']) assert.equal(existsSync(`${dir}/${f}`), false, `${f} removed`)
+    assert.equal(existsSync(socketDir), false, 'per-stream socket dir removed')
+  })
+
   it('TCP control endpoints show their bound ports; DEBUG works; SIGINT exits 130; -q prints nothing', async () => {
     const dir = tempDir()
     const [tcp, quiet] = await Promise.all([

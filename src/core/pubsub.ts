@@ -18,6 +18,7 @@ export interface PubsubMessage {
 }
 
 interface PubSub {
+  isStarted(): boolean
   subscribe(topic: string): void
   unsubscribe(topic: string): void
   publish(topic: string, data: Uint8Array): Promise<unknown>
@@ -100,6 +101,8 @@ export function doSubscribe (ctx: CoreContext, topic: string, onMessage: (msg: P
     const n = (counts.get(topic) ?? 1) - 1
     if (n <= 0) {
       counts.delete(topic)
+      // a subscriber can go after the service stopped (a p2pd feed ends as its plane closes,
+      // while the host stops): the topic is left then, and unsubscribe would throw
       ps.unsubscribe(topic)
     } else {
       counts.set(topic, n)

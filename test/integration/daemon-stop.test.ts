@@ -1,12 +1,16 @@
 /**
- * The daemon library's stop order. The socket files go as soon as the streams are reset,
- * before the host stops: stopping a host can take seconds, and a process killed meanwhile
- * (a supervisor's SIGKILL after its grace period) must not leave them behind.
+ * The daemon library's stop order. Subscriptions end before the host stops (leaving a topic
+ * needs the pubsub service running), and the socket files go as soon as the streams are
+ * reset, before the host stops: stopping a host can take seconds, and a process killed
+ * meanwhile (a supervisor's SIGKILL after its grace period) must not leave them behind.
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import { createClient as createP2pdClient } from '@libp2p/daemon-client'
+import { multiaddr } from '@multiformats/multiaddr'
 import { pino } from 'pino'
+import { createClient } from '../../src/client/index.js'
 import { configFromOptions } from '../../src/config/index.ts'
 import { createDaemon } from '../../src/daemon.ts'
 import { tempDir } from './cli-harness.js'
@@ -40,4 +44,24 @@ describe('daemon stop order', () => {
     await daemon.stop()
     assert.deepEqual(left.seen(), [], 'nothing left when the host begins to stop')
   })
+
+  for (const pubsubRouter of ['gossipsub', 'floodsub']) {
+    it(`ends every subscription of both planes before it stops the host (${pubsubRouter})`, async () => {
+      const dir = tempDir()
+      // (a given -socketDir is kept at stop: no file work between the planes and the host)
+      const daemon = await start(dir, { pubsub: true, pubsubRouter, socketDir: `${dir}/streams` })
+      const ps = (daemon.context.node.services as any).pubsub
+      const p2pd = createP2pdClient(multiaddr(`/unix/${encodeURIComponent(`${dir}/control.sock`)}`))
+      const viaP2pd = await p2pd.pubsub.subscribe('via-p2pd')
+      const viaHttp = createClient({ socketPath: `${dir}/http.sock` }).pubsub.subscribe('via-http')
+      await viaHttp.ready()
+      assert.deepEqual(ps.getTopics().sort(), ['via-http', 'via-p2pd'])
+
+      const topics = atHostStop(daemon, () => ps.getTopics())
+      await daemon.stop()
+      assert.deepEqual(topics.seen(), [], 'no topic left when the host begins to stop')
+      viaHttp.close()
+      await viaP2pd.cancel().catch(() => {})
+    })
+  }
 })

@@ -48,6 +48,18 @@ for (const router of ['gossipsub', 'floodsub']) {
       await waitFor(async () => !(await a.client.pubsub.getSubscribers(topic)).some(p => p.equals(b.peerId)), 10_000, 'a to see b leave')
     })
 
+    it('a daemon stopped while a client is subscribed exits 143, not with a crash', async () => {
+      // the feed ends when the control plane closes, which can be after the pubsub service
+      // stopped; leaving the topic then threw and killed the process (exit 1, files left)
+      const c = await spawnDaemon(['-pubsub', `-pubsubRouter=${router}`])
+      const sub = await c.client.pubsub.subscribe(`stopping-${router}`)
+      const exited = new Promise<number | null>(resolve => c.proc.once('exit', code => { resolve(code) }))
+      await c.stop()
+      assert.equal(await exited, 143, c.stderr())
+      assert.doesNotMatch(c.stderr(), /error while ending a feed/)
+      await sub.cancel().catch(() => {})
+    })
+
     it('two subscriptions to one topic: closing one keeps the other', async () => {
       const topic = `shared-${router}`
       const s1 = await b.client.pubsub.subscribe(topic)

@@ -13,7 +13,7 @@ import { parsePeerId } from '../../core/parse.js'
 import { Errors } from '../../errors.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, VERSION } from '../../host/version.js'
 import { Event } from '../../proto/p2pd.js'
-import { runFeed } from './feed.js'
+import { startFeed } from './feed.js'
 import { okResponse } from './responses.js'
 import type { Reply, RequestContext } from './session.js'
 import type { DaemonEvent } from '../../core/events.js'
@@ -62,6 +62,6 @@ export async function events (rc: RequestContext): Promise<Reply> {
     unsubscribe()
     throw err
   }
-  void runFeed(session, 'events', p => { push = p; return unsubscribe })
+  startFeed(session, 'events', p => { push = p; return unsubscribe })
   return 'taken'
 }

@@ -56,7 +56,17 @@ export async function runFeed (session: Session, name: string, start: (push: (by
   } finally {
     stopped = true
     queue.length = 0
-    stop()
+    // nobody awaits a feed: an error here would end the process
+    try { stop() } catch (err: any) { log.warn({ feed: name, session: session.id, err: err.message }, 'p2pd: error while ending a feed') }
     session.end()
   }
+}
+
+/** Runs a feed in the background; the plane's close waits for its end (see `runFeed`). */
+export function startFeed (session: Session, name: string, start: (push: (bytes: Uint8Array) => void) => () => void): void {
+  const feeds = session.plane.feeds
+  const done: Promise<void> = runFeed(session, name, start)
+    .catch((err: any) => { session.ctx.log.warn({ feed: name, session: session.id, err: err.message }, 'p2pd: feed failed') })
+    .finally(() => { feeds.delete(done) })
+  feeds.add(done)
 }

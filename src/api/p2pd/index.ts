@@ -33,6 +33,7 @@ export async function startP2pdPlane (ctx: CoreContext, endpoint: Endpoint, opti
     ctx,
     maxMessageSize: ctx.config.maxMessageSize,
     sessions: new Set(),
+    feeds: new Set(),
     signal: closing.signal,
     persistentOpened: idle.opened,
     persistentClosed: idle.closed
@@ -50,6 +51,8 @@ export async function startP2pdPlane (ctx: CoreContext, endpoint: Endpoint, opti
         closing.abort(new Error('the daemon is shutting down'))
         for (const s of plane.sessions) s.destroy()
         await listener.close()
+        // a feed's end leaves its pubsub topic, which needs the host still running
+        await Promise.all(plane.feeds)
       })()
       await closed
     }

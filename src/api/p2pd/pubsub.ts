@@ -7,7 +7,7 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { doGetTopics, doListTopicPeers, doPublish, doSubscribe } from '../../core/pubsub.js'
 import { Errors } from '../../errors.js'
 import { PSMessage, PSRequest } from '../../proto/p2pd.js'
-import { runFeed } from './feed.js'
+import { startFeed } from './feed.js'
 import { okResponse, peerBytes } from './responses.js'
 import type { Reply, RequestContext } from './session.js'
 import type { PubsubMessage } from '../../core/pubsub.js'
@@ -54,7 +54,7 @@ export async function pubsub (rc: RequestContext, req: Request): Promise<Reply> 
         unsubscribe()
         throw err
       }
-      void runFeed(session, `pubsub:${topic}`, p => { push = p; return unsubscribe })
+      startFeed(session, `pubsub:${topic}`, p => { push = p; return unsubscribe })
       return 'taken'
     }
     default:

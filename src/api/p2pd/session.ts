@@ -19,6 +19,8 @@ export interface PlaneState {
   maxMessageSize: number
   /** Open sessions, closed when the plane closes. */
   sessions: Set<Session>
+  /** Feeds still running: the plane's close waits for them, so they end before the host stops. */
+  feeds: Set<Promise<void>>
   /** Aborts when the plane closes. */
   signal: AbortSignal
   /** Hooks of the hivemind persistent connections (idle-timeout accounting). */

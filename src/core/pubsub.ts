@@ -103,7 +103,7 @@ export function doSubscribe (ctx: CoreContext, topic: string, onMessage: (msg: P
       counts.delete(topic)
       // a subscriber can go after the service stopped (a p2pd feed ends as its plane closes,
       // while the host stops): the topic is left then, and unsubscribe would throw
-      ps.unsubscribe(topic)
+      if (ps.isStarted()) ps.unsubscribe(topic)
     } else {
       counts.set(topic, n)
     }

@@ -50,7 +50,9 @@ export async function main (argv: string[]): Promise<number> {
   let daemon: Daemon | undefined
   const dump = (): void => {
     if (daemon === undefined) { process.stderr.write('{"starting":true}\n'); return }
-    import('./diagnostics.js').then(async m => await m.diagnostics(daemon as Daemon)).then(d => { process.stderr.write(JSON.stringify(d) + '\n') }, () => {})
+    import('./diagnostics.js').then(async m => await m.diagnostics(daemon as Daemon))
+      .then(d => { process.stderr.write(JSON.stringify(d) + '\n') })
+      .catch((err: any) => { process.stderr.write(`libp2pd: diagnostics failed: ${String(err?.message)}\n`) })
   }
   process.on('SIGUSR1', dump)
   let signalled: keyof typeof SIGNALS | undefined

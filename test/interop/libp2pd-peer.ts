@@ -81,7 +81,11 @@ export async function spawnLibp2pdPeer (options: SpawnOptions): Promise<Daemon> 
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
-    try { await exited } finally { clearTimeout(timer) }
+    let code: number | null
+    try { [code] = await exited } finally { clearTimeout(timer) }
+    // SIGTERM must end in an orderly stop: any other code is a crash while stopping
+    // (null: it needed the SIGKILL, which a loaded machine can explain)
+    if (code !== 143 && code !== null) throw new Error(`libp2pd exited with ${String(code)} on SIGTERM: ${stderr}`)
   }
 
   try {

@@ -134,17 +134,22 @@ export class DaemonFleet {
     const kill = setTimeout(() => { d.proc.kill('SIGKILL') }, graceMs)
     d.proc.kill('SIGTERM')
     // the topology's destroy() is the backstop if even SIGKILL is not reported
-    await Promise.race([d.exited, new Promise(resolve => setTimeout(resolve, graceMs + 2000))])
+    const end = await Promise.race([d.exited, new Promise<undefined>(resolve => setTimeout(resolve, graceMs + 2000))])
     clearTimeout(kill)
+    // SIGTERM must end in an orderly stop: any other code is a crash while stopping
+    // (a null code: it needed the SIGKILL, which a loaded machine can explain)
+    if (end !== undefined && end.code !== 143 && end.code !== null) throw new Error(`daemon exited with ${String(end.code)} on SIGTERM: ${d.stderr().slice(-2000)}`)
   }
 
-  /** Stops every daemon and removes the directory. Idempotent. */
+  /** Stops every daemon and removes the directory, even when one crashed. Idempotent. */
   async close (graceMs = 5000): Promise<void> {
-    await Promise.all(this.daemons.map(async d => { await this.stop(d, graceMs) }))
+    const stopped = await Promise.allSettled(this.daemons.map(async d => { await this.stop(d, graceMs) }))
     this.removeDir()
     process.removeListener('exit', this.removeDir)
     process.removeListener('SIGINT', this.onSignal)
     process.removeListener('SIGTERM', this.onSignal)
+    const crashed = stopped.find(r => r.status === 'rejected')
+    if (crashed !== undefined) throw crashed.reason
   }
 }
 

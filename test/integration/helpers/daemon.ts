@@ -78,13 +78,19 @@ export async function spawnDaemon (args: string[] = [], options: SpawnOptions = 
   let stopping: Promise<number | null> | undefined
   const stop = async (): Promise<number | null> => {
     stopping ??= (async () => {
-      if (exitCode === undefined) {
-        proc.kill('SIGTERM')
-        const timer = setTimeout(() => { proc.kill('SIGKILL') }, 5000)
-        await exited
-        clearTimeout(timer)
+      try {
+        if (exitCode === undefined) {
+          proc.kill('SIGTERM')
+          const timer = setTimeout(() => { proc.kill('SIGKILL') }, 5000)
+          await exited
+          clearTimeout(timer)
+          // SIGTERM must end in an orderly stop: any other code is a crash while stopping
+          // (null: it needed the SIGKILL, which a loaded machine can explain)
+          if (exitCode !== 143 && exitCode !== null) throw new Error(`daemon exited with ${String(exitCode)} on SIGTERM: ${err.slice(-2000)}`)
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
       }
-      rmSync(dir, { recursive: true, force: true })
       return exitCode ?? null
     })()
     return await stopping

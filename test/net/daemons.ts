@@ -82,7 +82,8 @@ export class DaemonFleet {
     const dir = join(this.dir, `${host}-${this.started++}`)
     mkdirSync(dir)
     const api = join(dir, 'http.sock')
-    const full = ['-listen', `/unix${join(dir, 'p2pd.sock')}`, '-httpListen', `/unix${api}`, '-logLevel', 'warn', ...args]
+    // stream sockets inside `dir` too, so a daemon a scenario SIGKILLs leaves nothing in /tmp
+    const full = ['-listen', `/unix${join(dir, 'p2pd.sock')}`, '-httpListen', `/unix${api}`, '-socketDir', join(dir, 'streams'), '-logLevel', 'warn', ...args]
     const proc = this.topo.spawn(host, process.execPath, [DAEMON_BIN, ...full], { stdio: ['ignore', 'pipe', 'pipe'] })
     let err = ''
     proc.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-STDERR_KEEP) })

@@ -91,7 +91,10 @@ export class Libp2pdStream extends Socket {
     if (!needsReset) { super._destroy(err, callback); return }
     this.resetting = true
     // Node calls `_destroy` after marking the socket destroyed: writes already fail, but
-    // the handle stays open until the daemon has turned this into a reset
+    // the handle stays open until the daemon has turned this into a reset. It must stop
+    // reading now: Node's read callback throws (ERR_OUT_OF_RANGE) on data for a destroyed
+    // socket, and nobody reads what comes after a destroy anyway.
+    stopReading(this)
     let closed = false
     const close = (): void => {
       if (closed) return
@@ -102,6 +105,14 @@ export class Libp2pdStream extends Socket {
     const timer = setTimeout(close, RESET_TIMEOUT_MS)
     this.ops.reset(this.info.id).catch(() => {}).finally(close)
   }
+}
+
+/** Stops the socket's handle from reading (Node has no public call for it). */
+function stopReading (socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: { reading?: boolean, readStop?: () => number } | null })._handle
+  if (handle == null) return
+  handle.reading = false
+  handle.readStop?.()
 }
 
 /**

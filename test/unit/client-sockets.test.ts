@@ -61,6 +61,24 @@ describe('client stream sockets', () => {
     server.close()
   })
 
+  it('data that arrives while destroy() waits for the daemon is dropped, not thrown', async () => {
+    // Node marks the socket destroyed before `_destroy`, which keeps the handle open until
+    // the daemon has reset the stream; a read completing then threw ERR_OUT_OF_RANGE from
+    // Node's read callback, which ended the program
+    const { info, peer } = await stubStream()
+    const log: string[] = []
+    const s = await connectStream(info, recordingOps(log, true, 300))
+    const p = await peer
+    p.on('error', () => {})
+    s.destroy()
+    for (let i = 0; i < 20; i++) {
+      p.write(Buffer.alloc(16 << 10, i))
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    await once(s, 'close')
+    assert.deepEqual(log, [`reset ${info.id}`, 'reset done'])
+  })
+
   it('half-close both ways is not a reset, and reading to EOF with for await keeps the write side', async () => {
     const { info, server, peer } = await stubStream()
     const log: string[] = []

@@ -180,11 +180,19 @@ export class Persistent {
 
   /** Sends a request; resolves with the response that carries the same callId. */
   async request (body: Omit<PCRequest, 'callId'>, callId: Uint8Array = randomBytes(16)): Promise<PCResponse> {
+    let timer: NodeJS.Timeout | undefined
     const answer = new Promise<PCResponse>((resolve, reject) => {
-      const t = setTimeout(() => { reject(new Error('no response within 10 s')) }, 10_000)
-      this.waiting.set(hex(callId), r => { clearTimeout(t); resolve(r) })
+      timer = setTimeout(() => { reject(new Error('no response within 10 s')) }, 10_000)
+      this.waiting.set(hex(callId), r => { clearTimeout(timer); resolve(r) })
     })
-    await writeDelimited(this.socket, PCRequest.encode({ callId, ...body }))
+    try {
+      await writeDelimited(this.socket, PCRequest.encode({ callId, ...body }))
+    } catch (err) {
+      // nobody will await the answer: its timeout must not become an unhandled rejection
+      clearTimeout(timer)
+      this.waiting.delete(hex(callId))
+      throw err
+    }
     return await answer
   }
 

@@ -70,6 +70,7 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     const httpEp = config.httpListen !== '' ? parseEndpoint(config.httpListen) : undefined
 
     const socketDir = await SocketDir.open(config.socketDir)
+    // (for a start that fails; a running daemon's stop removes it earlier, see below)
     cleanups.push(async () => { await socketDir.close() })
 
     // (the registry is made once the node runs; until then no protocol is handled here)

@@ -56,7 +56,7 @@ export async function runFeed (session: Session, name: string, start: (push: (by
   } finally {
     stopped = true
     queue.length = 0
-    // nobody awaits a feed: an error here would end the process
+    // a feed runs in the background (startFeed): an error here must not escape it
     try { stop() } catch (err: any) { log.warn({ feed: name, session: session.id, err: err.message }, 'p2pd: error while ending a feed') }
     session.end()
   }

@@ -65,7 +65,7 @@ describe('client stream sockets', () => {
     // Node marks the socket destroyed before `_destroy`, which keeps the handle open until
     // the daemon has reset the stream; a read completing then threw ERR_OUT_OF_RANGE from
     // Node's read callback, which ended the program
-    const { info, peer } = await stubStream()
+    const { info, server, peer } = await stubStream()
     const log: string[] = []
     const s = await connectStream(info, recordingOps(log, true, 300))
     const p = await peer
@@ -77,6 +77,11 @@ describe('client stream sockets', () => {
     }
     await once(s, 'close')
     assert.deepEqual(log, [`reset ${info.id}`, 'reset done'])
+    // (the stub never reads: whether its writes are all flushed when the socket closes, and
+    // so whether it ever sees the close, is up to the kernel; without this it can keep the
+    // test process alive)
+    p.destroy()
+    server.close()
   })
 
   it('half-close both ways is not a reset, and reading to EOF with for await keeps the write side', async () => {

@@ -99,6 +99,10 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
   const { createDaemon, createLogger } = await import('../daemon.js')
   const { connectBootstrapPeers, keepBootstrapped } = await import('../host/bootstrap.js')
   const log = createLogger(config.logLevel)
+  // Node's own warnings (deprecations, a library's listener-leak hint) become log lines
+  // too: stderr stays JSON lines for whatever collects the logs
+  process.removeAllListeners('warning')
+  process.on('warning', w => { log.warn({ warning: w.name, code: (w as { code?: string }).code, stack: w.stack }, w.message) })
   let daemon: Daemon
   try {
     daemon = await createDaemon(config, { logger: log })

@@ -4,10 +4,11 @@
  * and live ones never stolen.
  */
 import assert from 'node:assert/strict'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
-import { runToExit, startDaemon, tempDir } from './cli-harness.js'
+import { runToExit, startDaemon, tempDir, waitFor } from './cli-harness.js'
 
 describe('daemon lifecycle', { concurrency: true }, () => {
   it('prints the p2pd banner with bound addresses, serves metrics, dumps diagnostics, and SIGTERM exits 143 removing its sockets', async () => {
@@ -65,6 +66,22 @@ describe('daemon lifecycle', { concurrency: true }, () => {
     assert.ok(code === 130 || code === 143, `exit code ${String(code)}`)
     for (const f of ['control.sock', 'http.sock']) assert.equal(existsSync(`${dir}/${f}`), false, `${f} removed`)
     assert.equal(existsSync(socketDir), false, 'per-stream socket dir removed')
+  })
+
+  it('Node\'s own warnings are JSON log lines like the rest of stderr', async () => {
+    const dir = tempDir()
+    // a warning on demand: no daemon code path emits one reliably
+    const preload = join(dir, 'warn-on-usr2.cjs')
+    writeFileSync(preload, "process.on('SIGUSR2', () => { process.emitWarning('probe warning', 'ProbeWarning') })\n")
+    const d = await startDaemon([], { env: { NODE_OPTIONS: `--require ${preload}` } })
+    d.proc.kill('SIGUSR2')
+    await waitFor(() => d.stderr().includes('probe warning'), 'the warning', 10_000)
+    const line = d.stderr().split('\n').find(l => l.includes('probe warning')) ?? ''
+    const entry = JSON.parse(line)
+    assert.equal(entry.level, 40)
+    assert.equal(entry.warning, 'ProbeWarning')
+    assert.ok(d.stderr().split('\n').filter(Boolean).every(l => l.startsWith('{')), d.stderr())
+    assert.equal(await d.stop(), 143)
   })
 
   it('TCP control endpoints show their bound ports; DEBUG works; SIGINT exits 130; -q prints nothing', async () => {

@@ -6,7 +6,7 @@
  */
 import { CallbackServers } from './callback-server.js'
 import { daemonBounded, seg } from './codec.js'
-import { StreamNotFoundError } from './errors.js'
+import { Libp2pdError, StreamNotFoundError } from './errors.js'
 import { connectStream } from './stream-socket.js'
 import { HttpTransport, parseEndpoint } from './transport.js'
 import { Subscription } from './subscription.js'
@@ -141,6 +141,11 @@ export class Libp2pdClient {
       path: `/api/daemon/peers/${seg(peerID)}/streams`,
       body: { protocols: list, address: o.address, timeout: seconds }
     }, limits)
+    if (typeof info?.socketPath !== 'string' || typeof info.id !== 'string') {
+      // a stream we cannot reach is of no use to anyone: let the daemon reset it, if it has one
+      if (typeof info?.id === 'string') void this.streamOps.reset(info.id).catch(() => {})
+      throw new Libp2pdError('the daemon answered the stream open without a socketPath and id', 'ERR_BAD_RESPONSE', 201)
+    }
     return await connectStream(info, this.streamOps, o.signal)
   }
 

@@ -41,13 +41,22 @@ const DAEMON_DEFAULT_MS = 60_000
 
 /**
  * Splits a call's `timeout` for an operation the daemon bounds itself: the seconds to send
- * to the daemon (if any) and the client-side limits of the HTTP request.
+ * to the daemon (if any) and the client-side limits of the HTTP request. `whole` is false
+ * for searches, whose answer streams for as long as the program takes to read it: they
+ * get a bound on each wait for the next line (`idle`) instead of one on the whole answer.
  */
-export function daemonBounded (options: CallOptions, whole = true): { seconds?: number, limits: CallLimits } {
-  if (options.timeout === undefined) {
+export function daemonBounded (options: CallOptions, whole = true): { seconds?: number, limits: CallLimits & { idle?: number } } {
+  const { signal, timeout } = options
+  if (timeout === undefined) {
     // the daemon applies its own default; wait a little longer than that
-    return { limits: { signal: options.signal, timeout: whole ? DAEMON_DEFAULT_MS + GRACE_MS : undefined } }
+    return whole
+      ? { limits: { signal, timeout: DAEMON_DEFAULT_MS + GRACE_MS } }
+      : { limits: { signal, idle: DAEMON_DEFAULT_MS + GRACE_MS } }
   }
-  const seconds = Math.min(MAX_DAEMON_TIMEOUT_S, Math.max(0.001, options.timeout / 1000))
-  return { seconds, limits: { signal: options.signal, timeout: options.timeout + GRACE_MS } }
+  // a deadline already past fails at once (the transport says so); NaN is the transport's to refuse
+  if (!(timeout >= 0)) return { limits: { signal, timeout } }
+  // 0 or Infinity: no timeout of the client's own, the daemon's longest
+  if (timeout === 0 || !Number.isFinite(timeout)) return { seconds: MAX_DAEMON_TIMEOUT_S, limits: { signal, timeout: 0 } }
+  const seconds = Math.min(MAX_DAEMON_TIMEOUT_S, Math.max(0.001, timeout / 1000))
+  return { seconds, limits: { signal, timeout: timeout + GRACE_MS } }
 }

@@ -86,7 +86,9 @@ export function errorFromResponse (status: number, body: unknown): Libp2pdError 
   const b = (typeof body === 'object' && body !== null ? body : {}) as { error?: unknown, code?: unknown }
   const code = typeof b.code === 'string' ? b.code : `ERR_HTTP_${status}`
   const message = typeof b.error === 'string' ? b.error : `the daemon answered HTTP ${status}`
-  const Cls = BY_CODE[code] ?? BY_STATUS[status] ?? Libp2pdError
+  // own keys only: a code such as "__proto__" or "toString" names no class of ours
+  const Cls = (Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined) ??
+    (Object.hasOwn(BY_STATUS, status) ? BY_STATUS[status] : undefined) ?? Libp2pdError
   return new Cls(message, code, status)
 }
 

@@ -59,7 +59,7 @@ export class NdjsonReader {
  * every line. Ends cleanly (no error) when `signal` aborts or the consumer stops early;
  * either way the connection is closed. `timeout` bounds the whole iteration.
  */
-export async function * ndjsonCall<T> (transport: HttpTransport, spec: RequestSpec, options: CallLimits, map: (line: any) => T): AsyncGenerator<T, void, undefined> {
+export async function * ndjsonCall<T> (transport: HttpTransport, spec: RequestSpec, options: NdjsonLimits, map: (line: any) => T): AsyncGenerator<T, void, undefined> {
   const session = await openNdjson(transport, spec, options)
   if (session === undefined) return
   try {
@@ -79,12 +79,18 @@ export interface NdjsonSession {
   close: () => void
 }
 
+/** Limits of a streaming call. */
+export interface NdjsonLimits extends CallLimits {
+  /** ms each `next()` may wait for a line before the call fails with `TimeoutError` (none by default). */
+  idle?: number
+}
+
 /**
  * Opens a streaming call. Resolves `undefined` if `signal` aborted before the answer came;
- * a timeout (over the whole session) throws `TimeoutError` from `next()`.
+ * a timeout (over the whole session, or `idle` for one line) throws `TimeoutError` from `next()`.
  */
-export async function openNdjson (transport: HttpTransport, spec: RequestSpec, options: CallLimits): Promise<NdjsonSession | undefined> {
-  const { signal, timeout } = options
+export async function openNdjson (transport: HttpTransport, spec: RequestSpec, options: NdjsonLimits): Promise<NdjsonSession | undefined> {
+  const { signal, timeout, idle } = options
   if (signal?.aborted === true) return undefined
   const started = Date.now()
   let res: IncomingMessage
@@ -95,7 +101,7 @@ export async function openNdjson (transport: HttpTransport, spec: RequestSpec, o
     if (err instanceof AbortError) return undefined
     throw err
   }
-  let timedOut = false
+  let timedOut: number | undefined
   let closedByUs = false
   let timer: NodeJS.Timeout | undefined
   const close = (): void => {
@@ -106,12 +112,16 @@ export async function openNdjson (transport: HttpTransport, spec: RequestSpec, o
   }
   signal?.addEventListener('abort', close, { once: true })
   if (timeout !== undefined && timeout > 0 && Number.isFinite(timeout)) {
-    timer = setTimeout(() => { timedOut = true; close() }, Math.max(0, timeout - (Date.now() - started)))
+    timer = setTimeout(() => { timedOut = timeout; close() }, Math.max(0, timeout - (Date.now() - started)))
   }
   const reader = new NdjsonReader(res)
   return {
     close,
     async next () {
+      // a daemon that froze mid-answer must not hold the program forever
+      const idleTimer = idle !== undefined && idle > 0 && Number.isFinite(idle)
+        ? setTimeout(() => { timedOut = idle; close() }, idle)
+        : undefined
       try {
         const value = await reader.next()
         if (value === undefined) close()
@@ -119,11 +129,13 @@ export async function openNdjson (transport: HttpTransport, spec: RequestSpec, o
       } catch (err) {
         const ours = closedByUs
         close()
-        if (timedOut) throw timeoutError(timeout as number)
+        if (timedOut !== undefined) throw timeoutError(timedOut)
         // the consumer (or its signal) ended the stream: that is not a failure
         if (ours) return undefined
         if (err instanceof Libp2pdError) throw err
         throw unreachableError(transport.where, err)
+      } finally {
+        clearTimeout(idleTimer)
       }
     }
   }

@@ -87,7 +87,9 @@ export class Libp2pdStream extends Socket {
 
   override _destroy (err: Error | null, callback: (err?: Error | null) => void): void {
     if (this.established) err = asStreamReset(err)
-    const needsReset = !this.finished && !this.resetting && !this.connecting
+    // a socket that never connected has nothing to reset: `connectStream` decides what
+    // its failure means, and resets the daemon's stream itself when it gives up on it
+    const needsReset = this.established && !this.finished && !this.resetting
     if (!needsReset) { super._destroy(err, callback); return }
     this.resetting = true
     // Node calls `_destroy` after marking the socket destroyed: writes already fail, but
@@ -141,9 +143,11 @@ export async function connectStream (info: StreamInfo, ops: StreamOps, signal?: 
     throw abortError(signal)
   }
   return await new Promise<Libp2pdStream>((resolve, reject) => {
+    const giveUp = (): void => { void ops.reset(info.id).catch(() => {}) }
     const onAbort = (): void => {
       cleanup()
       socket.destroy()
+      giveUp()
       reject(abortError(signal as AbortSignal))
     }
     const onError = (err: Error & { code?: string }): void => {
@@ -151,10 +155,11 @@ export async function connectStream (info: StreamInfo, ops: StreamOps, signal?: 
       socket.destroy()
       const unreachable = unreachableError(`unix:${info.socketPath}`, err)
       // (ECONNRESET: the daemon closed the stream's listener while our connect was queued)
-      if (err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED' && err.code !== 'ECONNRESET') { reject(unreachable); return }
+      if (err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED' && err.code !== 'ECONNRESET') { giveUp(); reject(unreachable); return }
       // the socket is gone: either the stream was reset before we connected (the daemon has
       // forgotten it) or the daemon itself is gone; one request tells them apart
       ops.exists(info.id).then(alive => {
+        if (alive) giveUp()
         reject(alive ? unreachable : new StreamResetError('the stream was reset before the program connected', 'ERR_STREAM_RESET', 0))
       }, () => { reject(unreachable) })
     }

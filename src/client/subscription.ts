@@ -5,6 +5,7 @@
  * Iteration ends cleanly on `close()`, on the caller's abort or on `break`; each of those
  * closes the connection, which is how the daemon learns to unsubscribe.
  */
+import { Libp2pdError, TimeoutError } from './errors.js'
 import { openNdjson } from './ndjson.js'
 import type { NdjsonSession } from './ndjson.js'
 import type { HttpTransport, RequestSpec } from './transport.js'
@@ -21,12 +22,27 @@ export class Subscription<T> implements AsyncIterable<T> {
     this.session = openNdjson(transport, spec, { signal: combined })
     this.started = this.session.then(async s => {
       if (s === undefined) return undefined
-      const first = await s.next()
-      if (first !== undefined && !isMarker(first)) {
-        s.close()
-        throw new Error(`unexpected first line from the daemon: ${JSON.stringify(first).slice(0, 200)}`)
+      // the marker says the daemon listens; one that never comes is a daemon gone wrong
+      const wait = transport.defaultTimeout
+      let markerLate = false
+      const timer = wait > 0 && Number.isFinite(wait) ? setTimeout(() => { markerLate = true; s.close() }, wait) : undefined
+      let first: unknown
+      try {
+        first = await s.next()
+      } finally {
+        clearTimeout(timer)
       }
-      return first === undefined ? undefined : s
+      if (markerLate) throw new TimeoutError(`the daemon did not confirm the subscription within ${wait} ms`, 'ERR_TIMEOUT', 0)
+      if (first === undefined) {
+        // closed or aborted by the program: a clean end; ended by the daemon: it never confirmed
+        if (combined.aborted) return undefined
+        throw new Libp2pdError('the daemon ended the answer before confirming the subscription', 'ERR_BAD_RESPONSE', 200)
+      }
+      if (!isMarker(first)) {
+        s.close()
+        throw new Libp2pdError(`unexpected first line from the daemon: ${JSON.stringify(first).slice(0, 200)}`, 'ERR_BAD_RESPONSE', 200)
+      }
+      return s
     })
     // failures surface through ready() or iteration; never as an unhandled rejection
     this.started.catch(() => {})

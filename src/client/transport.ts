@@ -4,7 +4,7 @@
  * the whole answer; streaming calls hand back the response once its headers arrived.
  */
 import { Agent, request } from 'node:http'
-import { abortError, errorFromResponse, timeoutError, unreachableError } from './errors.js'
+import { Libp2pdError, TimeoutError, abortError, errorFromResponse, timeoutError, unreachableError } from './errors.js'
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http'
 
 /** Where the daemon's HTTP API listens. */
@@ -27,9 +27,12 @@ export interface RequestSpec {
 /** Options of a single request. */
 export interface CallLimits {
   signal?: AbortSignal
-  /** Milliseconds; 0 or Infinity for none. */
+  /** Milliseconds; 0 or Infinity for none; below 0 (a deadline already past) fails at once. */
   timeout?: number
 }
+
+/** Methods safe to send twice: only these are resent after a pooled socket fails. */
+const IDEMPOTENT = new Set(['GET', 'DELETE'])
 
 /** The largest JSON answer accepted, so a confused server cannot exhaust memory. */
 const MAX_BODY = 64 << 20
@@ -61,7 +64,8 @@ export class HttpTransport {
   private readonly agent = new Agent({ keepAlive: true, timeout: 4000, maxSockets: Infinity })
   readonly where: string
 
-  constructor (readonly endpoint: Endpoint, private readonly token: string | undefined, private readonly defaultTimeout: number) {
+  /** @param defaultTimeout ms for a call that gives none (0 or Infinity: none) */
+  constructor (readonly endpoint: Endpoint, private readonly token: string | undefined, readonly defaultTimeout: number) {
     this.where = formatEndpoint(endpoint)
   }
 
@@ -91,6 +95,9 @@ export class HttpTransport {
     const { signal } = options
     const timeout = options.timeout ?? this.defaultTimeout
     if (signal?.aborted === true) throw abortError(signal)
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError(`timeout must be a number of milliseconds, not ${String(timeout)}`)
+    if (timeout < 0) throw new TimeoutError(`the call's deadline had passed before it started (timeout ${timeout} ms)`, 'ERR_TIMEOUT', 0)
+    const started = Date.now()
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body))
     const headers: Record<string, string | number> = { accept: spec.accept ?? 'application/json' }
     if (payload !== undefined) {
@@ -129,12 +136,15 @@ export class HttpTransport {
 
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (settled) return
-        // a pooled socket the daemon closed just as we reused it: the request never arrived
-        if (req.reusedSocket && !retried && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+        // a pooled socket the daemon closed just as we reused it. The request may still
+        // have arrived (a daemon that took it and then went away looks the same), so only
+        // a method that is safe to repeat is sent again, within what is left of the timeout
+        if (req.reusedSocket && !retried && IDEMPOTENT.has(spec.method) && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
           settled = true
           clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
-          this.send(spec, options, streaming, true).then(resolve, reject)
+          const left = timeout > 0 && Number.isFinite(timeout) ? Math.max(1, timeout - (Date.now() - started)) : timeout
+          this.send(spec, { signal, timeout: left }, streaming, true).then(resolve, reject)
           return
         }
         finish(unreachableError(this.where, err))
@@ -155,7 +165,13 @@ export class HttpTransport {
           const text = Buffer.concat(chunks).toString('utf8')
           let body: unknown
           if (text.length > 0) {
-            try { body = JSON.parse(text) } catch { body = status >= 400 ? { error: text.slice(0, 500) } : text }
+            try {
+              body = JSON.parse(text)
+            } catch {
+              // a success must be JSON; an error page of some other server keeps its text
+              if (status < 400) { finish(new Libp2pdError(`the daemon answered HTTP ${status} with a body that is not JSON`, 'ERR_BAD_RESPONSE', status)); return }
+              body = { error: text.slice(0, 500) }
+            }
           }
           if (streaming) finish(errorFromResponse(status, body))
           else finish(undefined, { status, body })

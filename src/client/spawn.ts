@@ -5,7 +5,7 @@
  * a private temp directory for its control and HTTP sockets, so many can run side by side.
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,16 +40,27 @@ export interface SpawnedDaemon {
 /** Banner fields. */
 interface Banner { peerId?: string, addrs: string[], http?: string, control?: string }
 
-const alive = new Set<ChildProcess>()
+/** Daemons still running, with the temp directory each one owns. */
+const alive = new Map<ChildProcess, string>()
 let exitHookInstalled = false
 
-/** Daemons must not outlive the program that owns them, even if it exits abruptly. */
-function track (child: ChildProcess): void {
-  alive.add(child)
-  child.once('exit', () => { alive.delete(child) })
+/** The longest banner line accepted: a daemon that writes without newlines is not libp2pd. */
+const MAX_BANNER_LINE = 64 << 10
+
+/**
+ * Daemons must not outlive the program that owns them, even if it exits abruptly (an
+ * uncaught error runs `exit` hooks too); their directories go with them.
+ */
+function track (child: ChildProcess, dir: string): void {
+  alive.set(child, dir)
   if (exitHookInstalled) return
   exitHookInstalled = true
-  process.once('exit', () => { for (const c of alive) c.kill('SIGKILL') })
+  process.once('exit', () => {
+    for (const [c, d] of alive) {
+      c.kill('SIGKILL')
+      try { rmSync(d, { recursive: true, force: true }) } catch {}
+    }
+  })
 }
 
 /** The command that runs libp2pd: this package's `bin/libp2pd.js`, else `libp2pd` on PATH. */
@@ -75,7 +86,7 @@ export async function spawnDaemon (options: SpawnOptions = {}): Promise<SpawnedD
     stdio: ['ignore', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],
     env: options.env ?? process.env
   })
-  track(child)
+  track(child, dir)
   const tail: string[] = []
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
     tail.push(...text.split('\n').filter(l => l !== ''))
@@ -89,6 +100,11 @@ export async function spawnDaemon (options: SpawnOptions = {}): Promise<SpawnedD
     stopped ??= (async () => {
       await client?.close().catch(() => {})
       await terminate(child, options.stopTimeout ?? 5000)
+      // a process the daemon left behind (a `bin` script that did not `exec` it) may still
+      // hold the other ends of these pipes: ours must not keep the program alive
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      alive.delete(child)
       await rm(dir, { recursive: true, force: true })
     })()
     await stopped
@@ -132,6 +148,10 @@ async function readBanner (child: ChildProcess, timeoutMs: number, signal: Abort
     const onData = (text: string): void => {
       const lines = (partial + text).split('\n')
       partial = lines.pop() as string
+      if (partial.length > MAX_BANNER_LINE) {
+        finish(new Libp2pdError(`the daemon wrote more than ${MAX_BANNER_LINE} bytes without a newline before its banner ended`, 'ERR_BAD_BANNER', 0))
+        return
+      }
       for (const line of lines.map(l => l.trim())) {
         if (line.startsWith('Control socket:')) banner.control = line.slice('Control socket:'.length).trim()
         else if (line.startsWith('Peer ID:')) banner.peerId = line.slice('Peer ID:'.length).trim()

@@ -1,20 +1,20 @@
 /**
  * Stream sockets and the callback server of the client with stub unix servers in place of
  * the daemon: reset ordering (DELETE before the socket closes), half-close, reset detection
- * after EOF, `for await` semantics, the callback route's answers and its cleanup; and
- * `spawnDaemon` with fake daemon programs (banner, early exit, no banner).
+ * after EOF, `for await` semantics, the callback route's answers and its cleanup.
+ * `spawnDaemon` has its own file (client-spawn.test.ts).
  */
 import { strict as assert } from 'node:assert'
 import { once } from 'node:events'
 import { existsSync, statSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CallbackServers } from '../../src/client/callback-server.js'
-import { Libp2pdError, StreamResetError, TimeoutError, spawnDaemon } from '../../src/client/index.js'
+import { StreamResetError } from '../../src/client/index.js'
 import { connectStream } from '../../src/client/stream-socket.js'
 import type { StreamOps } from '../../src/client/stream-socket.js'
 import type { StreamInfo } from '../../src/client/types.js'
@@ -236,39 +236,5 @@ describe('client callback server', () => {
     assert.equal(await post(`http://127.0.0.1:${port}`, '/api/client/peers/x/streams', '{}'), 404)
     assert.equal(await post(base, '/api/client/peers/x/streams', '{}'), 400)
     await cb.close()
-  })
-})
-
-describe('client spawnDaemon with fake daemons', () => {
-  const fake = async (name: string, body: string): Promise<string> => {
-    const p = join(dir, name)
-    await writeFile(p, body)
-    return p
-  }
-
-  it('parses the banner and stops the process', async () => {
-    const bin = await fake('banner.mjs', `
-      process.on('SIGTERM', () => process.exit(0))
-      process.stdout.write('Control socket: /unix/tmp/c.sock\\nPeer ID: 12D3KooWFake\\nPeer Addrs:\\n/ip4/127.0.0.1/tcp/1\\n/ip4/127.0.0.1/tcp/2\\nHTTP API: /unix/tmp/h.sock\\n')
-      setInterval(() => {}, 1000)`)
-    const d = await spawnDaemon({ bin })
-    assert.equal(d.peerId, '12D3KooWFake')
-    assert.deepEqual(d.addrs, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
-    assert.equal(d.httpAddress, '/unix/tmp/h.sock')
-    assert.equal(d.controlAddress, '/unix/tmp/c.sock')
-    await d.stop()
-    assert.equal(d.process.exitCode, 0, `signal ${String(d.process.signalCode)}`)
-  })
-
-  it('a daemon that exits first: the error carries its stderr', async () => {
-    const bin = await fake('exits.mjs', 'process.stderr.write(\'bad flag -nope\\n\'); process.exit(2)')
-    await assert.rejects(spawnDaemon({ bin }), (err: any) => err instanceof Libp2pdError && err.code === 'ERR_DAEMON_EXITED' && /bad flag -nope/.test(err.message))
-  })
-
-  it('no banner in time: TimeoutError, and the process is killed even if it ignores SIGTERM', async () => {
-    const bin = await fake('silent.mjs', 'process.on(\'SIGTERM\', () => {}); setInterval(() => {}, 1000)')
-    const started = Date.now()
-    await assert.rejects(spawnDaemon({ bin, startTimeout: 300, stopTimeout: 200 }), TimeoutError)
-    assert.ok(Date.now() - started < 3000)
   })
 })

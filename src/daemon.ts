@@ -11,6 +11,7 @@ import { configFromOptions } from './config/index.js'
 import { createHost } from './host/index.js'
 import { startMetricsServer } from './metrics.js'
 import { parseEndpoint } from './net/endpoint.js'
+import { OwnEndpoints } from './net/own-endpoints.js'
 import { HandlerRegistry } from './streams/handlers.js'
 import { SocketDir } from './streams/socket-dir.js'
 import { StreamTable } from './streams/table.js'
@@ -88,7 +89,8 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     const streams = new StreamTable({ maxStreams, maxStreamsPerPeer, maxStreamsPerProtocol })
     const handlers = new HandlerRegistry(node, log, { streams })
     made.handlers = handlers
-    const context: CoreContext = { node, config, streams, handlers, socketDir, log }
+    const ownEndpoints = new OwnEndpoints()
+    const context: CoreContext = { node, config, streams, handlers, socketDir, log, ownEndpoints }
     // the socket files go as soon as no stream uses them: a stopping host can take seconds,
     // and a process killed meanwhile must not leave a directory behind
     cleanups.push(async () => { await socketDir.close() })
@@ -101,10 +103,12 @@ export async function createDaemon (config: DaemonConfig = configFromOptions(), 
     let http: ControlPlane | undefined
     if (controlEp !== undefined) {
       control = await startP2pdPlane(context, controlEp)
+      ownEndpoints.add(parseEndpoint(control.address))
       cleanups.push(async () => { await control?.close() })
     }
     if (httpEp !== undefined) {
       http = await startHttpPlane(context, httpEp)
+      ownEndpoints.add(parseEndpoint(http.address))
       cleanups.push(async () => { await http?.close() })
     }
     let metricsAddress: string | undefined

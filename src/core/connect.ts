@@ -1,6 +1,6 @@
 import { Errors, toDaemonError } from '../errors.js'
 import { withTimeout } from './context.js'
-import { checkConnectionLimit } from './limits.js'
+import { checkConnectionLimit, mergeAddresses } from './limits.js'
 import type { CoreContext, OperationOptions } from './context.js'
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -18,7 +18,7 @@ export interface ConnectOptions extends OperationOptions {
 export async function doConnect (ctx: CoreContext, peerId: PeerId, addrs: Multiaddr[], options: ConnectOptions = {}): Promise<Connection> {
   if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot connect to self')
   checkConnectionLimit(ctx, peerId)
-  if (addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: addrs })
+  await mergeAddresses(ctx, peerId, addrs)
   try {
     return await ctx.node.dial(peerId, { signal: withTimeout(options.signal, options.timeoutMs) })
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { DaemonConfig } from '../config/index.js'
 import type { Host } from '../host/index.js'
+import type { OwnEndpoints } from '../net/own-endpoints.js'
 import type { HandlerRegistry } from '../streams/handlers.js'
 import type { SocketDir } from '../streams/socket-dir.js'
 import type { StreamTable } from '../streams/table.js'
@@ -16,6 +17,8 @@ export interface CoreContext {
   handlers: HandlerRegistry
   socketDir: SocketDir
   log: Logger
+  /** The control planes' own endpoints: never a place to deliver streams to. */
+  ownEndpoints: OwnEndpoints
 }
 
 /** Options every operation that waits on the network takes. */

@@ -18,6 +18,22 @@ export interface DhtOptions extends OperationOptions {
 
 interface DhtService extends DhtTableHolder {
   get(key: Uint8Array, options?: { signal?: AbortSignal }): AsyncIterable<{ name: string, value?: Uint8Array }>
+  /** kad-dht's record validators by namespace (a public field of its `KadDHT`). */
+  validators?: Record<string, (key: Uint8Array, value: Uint8Array, options?: { signal?: AbortSignal }) => Promise<void>>
+}
+
+/**
+ * The longest DHT key accepted (the HTTP API's 8192 base64 characters). kad-dht's query
+ * manager turns every key into base58 text, which takes time quadratic in its length with
+ * the event loop held: a 96 KB key blocked a daemon for 24 s, and a 1 MiB one (the p2pd
+ * framing allows 4 MiB) for what would have been most of an hour.
+ */
+export const MAX_DHT_KEY_BYTES = 6144
+
+function checkKey (key: Uint8Array): Uint8Array {
+  if (key.byteLength === 0) throw Errors.badRequest('the DHT key is empty')
+  if (key.byteLength > MAX_DHT_KEY_BYTES) throw Errors.badRequest(`the DHT key is ${key.byteLength} bytes; at most ${MAX_DHT_KEY_BYTES} are accepted`)
+  return key
 }
 
 function dhtOf (ctx: CoreContext): DhtService {
@@ -55,6 +71,8 @@ async function * wrapIter<T> (it: AsyncIterable<T>): AsyncGenerator<T> {
 
 /** Finds a peer's addresses. */
 export async function doFindPeer (ctx: CoreContext, peer: PeerId, o: DhtOptions = {}): Promise<PeerInfo> {
+  // (kad-dht throws a plain Error for it, which would read as a daemon bug: 500)
+  if (peer.equals(ctx.node.peerId)) throw Errors.badRequest('cannot look up the daemon\'s own peer ID (its addresses: identity)')
   const { signal } = await ready(ctx, o)
   return await wrap(async () => await ctx.node.peerRouting.findPeer(peer, { signal }))
 }
@@ -72,6 +90,7 @@ export async function * doFindProviders (ctx: CoreContext, cid: CID, count = 20,
 
 /** Streams the peers closest to `key`. */
 export async function * doGetClosestPeers (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): AsyncGenerator<PeerInfo> {
+  checkKey(key)
   const { signal } = await ready(ctx, o)
   yield * wrapIter(ctx.node.peerRouting.getClosestPeers(key, { signal }))
 }
@@ -86,12 +105,14 @@ export async function doGetPublicKey (ctx: CoreContext, peer: PeerId, o: DhtOpti
 
 /** The best value stored under `key`. */
 export async function doGetValue (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): Promise<Uint8Array> {
+  checkKey(key)
   const { signal } = await ready(ctx, o)
   return await wrap(async () => await ctx.node.contentRouting.get(key, { signal }))
 }
 
 /** Streams values found under `key` as they arrive (p2pd SEARCH_VALUE). */
 export async function * doSearchValue (ctx: CoreContext, key: Uint8Array, o: DhtOptions = {}): AsyncGenerator<Uint8Array> {
+  checkKey(key)
   const { dht, signal } = await ready(ctx, o)
   for await (const evt of wrapIter(dht.get(key, { signal }))) {
     if (evt.name === 'VALUE' && evt.value !== undefined) yield evt.value
@@ -100,8 +121,30 @@ export async function * doSearchValue (ctx: CoreContext, key: Uint8Array, o: Dht
 
 /** Stores `value` under `key`. */
 export async function doPutValue (ctx: CoreContext, key: Uint8Array, value: Uint8Array, o: DhtOptions = {}): Promise<void> {
-  const { signal } = await ready(ctx, o)
+  checkKey(key)
+  const { dht, signal } = await ready(ctx, o)
+  await validateRecord(dht, key, value, signal)
   await wrap(async () => { await ctx.node.contentRouting.put(key, value, { signal }) })
+}
+
+/**
+ * Runs the record's validator before it is stored. kad-dht stores a PUT locally without
+ * one: a record no peer would accept (a namespace without a validator, a bad `/pk/` key)
+ * answered OK, could never be read back, and stayed in memory. The Go daemon refuses them.
+ */
+async function validateRecord (dht: DhtService, key: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<void> {
+  const validators = dht.validators
+  // another shape of the service: kad-dht's own checks are all there is
+  if (validators === undefined) return
+  const namespace = new TextDecoder().decode(key).split('/')
+  if (namespace.length < 3 || namespace[0] !== '') throw Errors.badRequest('the DHT key has no namespace (/<namespace>/...)')
+  const validate = Object.hasOwn(validators, namespace[1]) ? validators[namespace[1]] : undefined
+  if (validate === undefined) throw Errors.badRequest(`no validator for the DHT namespace "${namespace[1]}" (this daemon has: ${Object.keys(validators).join(', ')})`)
+  try {
+    await validate(key, value, { signal })
+  } catch (err: any) {
+    throw Errors.badRequest(`the record does not validate: ${String(err?.message ?? err)}`)
+  }
 }
 
 /** Announces that this daemon provides `cid`. */

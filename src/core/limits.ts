@@ -7,6 +7,30 @@
 import { Errors } from '../errors.js'
 import type { CoreContext } from './context.js'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * Most addresses in one request (connect, add peer, open stream), and kept for one peer.
+ * js-libp2p's peer store checks a peer's addresses for duplicates in time quadratic in
+ * their number: 10,000 in one p2pd CONNECT held the event loop for 9 s, and adding 256 at a
+ * time over HTTP grew without a bound (6 s a request at 15,360).
+ */
+export const MAX_ADDRS_PER_REQUEST = 256
+export const MAX_ADDRS_PER_PEER = 1024
+
+/**
+ * Adds addresses for a peer to the peer store within the limits above.
+ *
+ * @throws ERR_BAD_REQUEST for too many in one request, ERR_LIMIT_REACHED when the peer would have too many
+ */
+export async function mergeAddresses (ctx: CoreContext, peerId: PeerId, addrs: Multiaddr[]): Promise<void> {
+  if (addrs.length === 0) return
+  if (addrs.length > MAX_ADDRS_PER_REQUEST) throw Errors.badRequest(`${addrs.length} addresses in one request; at most ${MAX_ADDRS_PER_REQUEST}`)
+  const known = await ctx.node.peerStore.get(peerId).then(p => p.addresses.map(a => a.multiaddr.toString()), () => [])
+  const all = new Set([...known, ...addrs.map(a => a.toString())])
+  if (all.size > MAX_ADDRS_PER_PEER) throw Errors.limitReached(`peer ${peerId.toString()} would have ${all.size} addresses; at most ${MAX_ADDRS_PER_PEER} are kept`)
+  await ctx.node.peerStore.merge(peerId, { multiaddrs: addrs })
+}
 
 /**
  * Refuses a dial that would open a connection beyond `-maxConnections` (0: no limit).

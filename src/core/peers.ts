@@ -2,6 +2,7 @@
  * Peers: the peerstore (the spec's `Peer` routes) and live connections (p2pd LIST_PEERS).
  */
 import { Errors } from '../errors.js'
+import { mergeAddresses } from './limits.js'
 import type { CoreContext } from './context.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -17,7 +18,7 @@ export interface PeerView {
 /** Adds addresses for a peer to the peerstore (the spec's `POST /api/daemon/peers`). */
 export async function doAddPeer (ctx: CoreContext, peerId: PeerId, addrs: Multiaddr[]): Promise<void> {
   if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot add the daemon\'s own peer ID')
-  await ctx.node.peerStore.merge(peerId, { multiaddrs: addrs })
+  await mergeAddresses(ctx, peerId, addrs)
 }
 
 /** Every peer in the peerstore, with connection status. */

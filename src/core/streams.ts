@@ -6,7 +6,7 @@ import { Errors, toDaemonError } from '../errors.js'
 import { serveStreamSocket } from '../streams/stream-socket.js'
 import { DEFAULT_TIMEOUT_MS } from './context.js'
 import { deadline } from './deadline.js'
-import { checkConnectionLimit } from './limits.js'
+import { checkConnectionLimit, mergeAddresses } from './limits.js'
 import type { CoreContext, OperationOptions } from './context.js'
 import type { Direction, Plane, StreamEntry } from '../streams/table.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -60,7 +60,7 @@ export async function doOpenStream (ctx: CoreContext, peerId: PeerId, protocols:
   const signal = limit.signal
   try {
     checkConnectionLimit(ctx, peerId)
-    if (options.addrs !== undefined && options.addrs.length > 0) await ctx.node.peerStore.merge(peerId, { multiaddrs: options.addrs })
+    if (options.addrs !== undefined) await mergeAddresses(ctx, peerId, options.addrs)
     const { connection, stream } = await beforeDeadline((async () => {
       const connection = await ctx.node.dial(peerId, { signal })
       const stream = await connection.newStream(protocols, { signal, runOnLimitedConnection: true, maxOutboundStreams: MAX_OUTBOUND_STREAMS })

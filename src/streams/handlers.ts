@@ -44,6 +44,17 @@ interface Entry {
   next: number
 }
 
+/**
+ * Most protocols in one request (handler registration, the HTTP schema's `maxItems` too).
+ * js-libp2p rewrites the daemon's own peer record for every protocol it handles, in time
+ * that grows with how many it handles, with the event loop held: 10,000 in one p2pd
+ * request blocked a daemon for 28 s (found by fuzzing).
+ */
+export const MAX_PROTOCOLS_PER_REQUEST = 64
+
+/** Most protocols the daemon handles at once, for the same reason. */
+export const MAX_HANDLED_PROTOCOLS = 1024
+
 /** Options of the registry. */
 export interface HandlerRegistryOptions {
   /** Max concurrent inbound streams per protocol per connection. @default 16384 */
@@ -68,6 +79,9 @@ export class HandlerRegistry {
 
   /** Registers `target` for each protocol. */
   async add (protocols: string[], target: HandlerTarget, mode: RegisterMode): Promise<void> {
+    if (protocols.length > MAX_PROTOCOLS_PER_REQUEST) throw Errors.badRequest(`${protocols.length} protocols in one request; at most ${MAX_PROTOCOLS_PER_REQUEST}`)
+    const added = new Set(protocols.filter(p => !this.entries.has(p))).size
+    if (this.entries.size + added > MAX_HANDLED_PROTOCOLS) throw Errors.limitReached(`the daemon would handle ${this.entries.size + added} protocols; at most ${MAX_HANDLED_PROTOCOLS}`)
     for (const protocol of protocols) {
       const entry = this.entries.get(protocol)
       if (entry !== undefined && mode === 'exclusive' && entry.targets.some(t => t.key !== target.key)) {

@@ -4,7 +4,9 @@
  * (validation, body limits, content types) get ours, anything else is a 500 that is logged.
  */
 import { DaemonError, Errors, toDaemonError } from '../../errors.js'
+import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
 
 /** Fastify's error codes that mean the request itself is bad, and what we call them. */
 const FASTIFY_CODES: Record<string, (msg: string) => DaemonError> = {
@@ -59,4 +61,24 @@ export function installErrorHandlers (app: FastifyInstance): void {
     const e = Errors.routeNotFound(`no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}`)
     void reply.code(e.status).type('application/json').send({ error: e.message, code: e.code })
   })
+}
+
+/**
+ * Node's `clientError`: a request the HTTP parser gave up on before fastify saw it (headers
+ * over 16 KiB, a request that did not arrive within the timeout, bytes that are not HTTP).
+ * Answered in the same `{error, code}` shape as everything else (fastify's default has no
+ * `code`), then the connection is closed, as Node does.
+ */
+export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const e = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? Errors.requestTimeout()
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? Errors.headersTooLarge('the request headers exceed 16 KiB')
+      : Errors.badRequest(`not a valid HTTP request (${err.code ?? err.message})`)
+  const body = JSON.stringify({ error: e.message, code: e.code })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
 }

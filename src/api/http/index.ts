@@ -16,7 +16,7 @@ import { CallbackClient } from './callback.js'
 import { installSecurity, resolveApiToken } from './security.js'
 import { installLingeringClose } from './linger.js'
 import { installHandlerDeadline } from './handler-deadline.js'
-import { installErrorHandlers, sendError } from './errors.js'
+import { clientErrorHandler, installErrorHandlers, sendError } from './errors.js'
 import { validatorCompiler } from './validation.js'
 import { connmgrRoutes } from './routes/connmgr.js'
 import { dhtRoutes } from './routes/dht.js'
@@ -84,6 +84,7 @@ export async function startHttpPlane (ctx: CoreContext, endpoint: Endpoint, opti
     routerOptions: { maxParamLength: 2048 },
     // errors fastify raises before routing (URL too long, bad URL) get the same {error, code}
     frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => { sendError(reply, err) },
+    clientErrorHandler,
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
       server = createServer({
         requestTimeout,

@@ -4,6 +4,8 @@
  * Names and fields of `Peer`, `Stream`, `Address`, `Error` and `Direction` are the spec's.
  */
 import { Type } from 'typebox'
+import { MAX_ADDRS_PER_REQUEST } from '../../core/limits.js'
+import { MAX_PROTOCOLS_PER_REQUEST } from '../../streams/handlers.js'
 import type { Static, TSchema } from 'typebox'
 
 /** A base58btc peer ID (CIDv1 accepted on input); checked by `parsePeerId`. */
@@ -50,7 +52,7 @@ export const PeerSchema = Type.Object({
 /** The spec's `Peer` as a program sends it (`POST /api/daemon/peers`). */
 export const PeerInput = Type.Object({
   peerID: PeerIdString,
-  addresses: Type.Array(MultiaddrString, { maxItems: 256 }),
+  addresses: Type.Array(MultiaddrString, { maxItems: MAX_ADDRS_PER_REQUEST }),
   connected: Type.Optional(Type.Boolean()),
   streams: Type.Optional(Type.Array(Type.Unknown()))
 })
@@ -92,7 +94,7 @@ export const ConnectionSchema = Type.Object({
 
 /** `POST /api/daemon/handlers`. */
 export const RegisterHandlerBody = Type.Object({
-  protocols: Type.Array(ProtocolString, { minItems: 1, maxItems: 64 }),
+  protocols: Type.Array(ProtocolString, { minItems: 1, maxItems: MAX_PROTOCOLS_PER_REQUEST }),
   callback: Type.String({ minLength: 1, maxLength: 1024, description: 'http://127.0.0.1:<port>, http://[::1]:<port> or unix:/abs/path.sock' }),
   balanced: Type.Optional(Type.Boolean())
 })

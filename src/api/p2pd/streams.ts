@@ -116,13 +116,15 @@ export function p2pdTarget (ctx: CoreContext, addr: Multiaddr): HandlerTarget {
   }
 }
 
-function handlerAddress (bytes: Uint8Array): Multiaddr {
+function handlerAddress (ctx: CoreContext, bytes: Uint8Array): Multiaddr {
   const addr = parseMultiaddr(bytes)
   // refuse what we could never dial, now rather than at the first inbound stream
   const ep = parseEndpoint(addr.toString())
   // the daemon only ever dials its own programs: a handler address elsewhere would let a
   // client aim the daemon's connections at other hosts
   if (ep.kind === 'tcp' && !isLoopbackHost(ep.host)) throw Errors.badRequest(`stream handler address ${addr.toString()} is not a loopback or unix address`)
+  // nor at itself: remote peers would be talking to its control plane (net/own-endpoints.ts)
+  if (ctx.ownEndpoints.includes(ep)) throw Errors.badRequest(`stream handler address ${addr.toString()} is this daemon's own control endpoint`)
   return addr
 }
 
@@ -130,7 +132,7 @@ function handlerAddress (bytes: Uint8Array): Multiaddr {
 export async function streamHandler (rc: RequestContext, req: Request): Promise<Reply> {
   const h = req.streamHandler
   if (h === undefined || h.proto.length === 0) throw Errors.badRequest()
-  const addr = handlerAddress(h.addr)
+  const addr = handlerAddress(rc.ctx, h.addr)
   const protocols = h.proto.map(p => checkProtocol(p))
   const mode: RegisterMode = h.balanced === undefined ? 'replace' : h.balanced ? 'balanced' : 'exclusive'
   await rc.ctx.handlers.add(protocols, p2pdTarget(rc.ctx, addr), mode)

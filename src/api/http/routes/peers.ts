@@ -4,6 +4,7 @@
  */
 import { Type } from 'typebox'
 import { doConnect, doDisconnect } from '../../../core/connect.js'
+import { MAX_ADDRS_PER_REQUEST } from '../../../core/limits.js'
 import { parseMultiaddr, parsePeerId } from '../../../core/parse.js'
 import { doAddPeer, doGetPeer, doListConnections, doListPeers } from '../../../core/peers.js'
 import { peerParam, requestSignal, timeoutMs } from '../http-context.js'
@@ -38,7 +39,7 @@ export function peerRoutes (app: App, hctx: HttpContext): void {
       summary: 'Connect to a peer (at the given addresses, or those the daemon knows)',
       params: PeerIdParams,
       body: optionalBody(Type.Object({
-        addresses: Type.Optional(Type.Array(MultiaddrString, { maxItems: 256 })),
+        addresses: Type.Optional(Type.Array(MultiaddrString, { maxItems: MAX_ADDRS_PER_REQUEST })),
         timeout: Type.Optional(TimeoutSeconds)
       })),
       response: { 204: NoContent, ...errorResponses(502, 504) }

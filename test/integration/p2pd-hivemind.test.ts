@@ -135,6 +135,25 @@ describe('p2pd hivemind dialect', () => {
     assert.equal(hex(cancelled.callId), hex(inbound.callId))
   })
 
+  it('a second call under a callId still in progress is refused, and the first is answered', async () => {
+    const pa = await persistent(a)
+    const pb = await persistent(b)
+    assert.equal((await pb.request({ addUnaryHandler: { proto: '/u/dup', balanced: false } })).daemonError, undefined)
+    const callId = randomBytes(16)
+    const peer = b.peerId.toMultihash().bytes
+    // (the helper matches answers by callId: the refusal of the second is what `first` sees)
+    const first = pa.request({ callUnary: { peer, proto: '/u/dup', data: bytes('one') } }, callId)
+    const inbound = await pb.next(r => r.requestHandling !== undefined)
+    await pa.sendOnly({ callId, callUnary: { peer, proto: '/u/dup', data: bytes('two') } })
+    assert.match(text((await first).daemonError?.message), /already in progress/)
+    await pb.sendOnly({ callId: inbound.callId, unaryResponse: { response: bytes('R-one') } })
+    const answer = await pa.next(r => r.callUnaryResponse !== undefined)
+    assert.equal(hex(answer.callId), hex(callId))
+    assert.equal(text(answer.callUnaryResponse?.response), 'R-one')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.equal(pb.inbox.filter(r => r.requestHandling !== undefined).length, 0, 'the handler saw one call')
+  })
+
   it('removeUnaryHandler, exclusive registration and cleanup when the connection closes', async () => {
     const pa = await persistent(a)
     const pb1 = await persistent(b)

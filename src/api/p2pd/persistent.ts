@@ -18,6 +18,7 @@
  * When the connection closes, its handlers are removed and its calls aborted.
  */
 import { lpStream } from '@libp2p/utils'
+import { Errors } from '../../errors.js'
 import { deadline } from '../../core/deadline.js'
 import type { Deadline } from '../../core/deadline.js'
 import { checkProtocol, parsePeerId } from '../../core/parse.js'
@@ -173,6 +174,9 @@ export class PersistentConnection {
   /** Caller side of a unary call. */
   private async call (callId: Uint8Array, req: CallUnaryRequest): Promise<void> {
     const id = hex(callId)
+    // two calls under one id could not be told apart: the second's answer would go to the
+    // first, and one of them would never be answered
+    if (this.calls.has(id)) throw Errors.badRequest('a call with this callId is already in progress on this connection')
     // ends with the connection, or with the client's `cancel` (CallCancelledError)
     const callSignal = deadline(undefined, this.session.signal)
     this.calls.set(id, callSignal)
@@ -244,6 +248,9 @@ export class PersistentConnection {
       callId = msg.callId
       const s = lp.unwrap()
       const id = hex(callId)
+      // the answer is matched by callId: a second call under an id still waiting would take
+      // the first one's answer, and the first would wait forever
+      if (this.waiters.has(id)) throw new Error('a call with this callId is already waiting for its answer')
       const onGone = (): void => {
         if (this.waiters.get(id)?.stream !== s) return
         this.waiters.get(id)?.forget()

@@ -2,7 +2,7 @@
  * Requests that stop half-way (slowloris) on both planes: an idle connection, a request cut
  * in its headers, a body that never completes, bytes trickled one at a time. With
  * `-requestTimeout 2s` the daemon must close each within the timeout plus the HTTP server's
- * check interval; meanwhile, with hundreds of such connections open, normal requests on both
+ * check interval, and a p2pd client that never reads its answers likewise; meanwhile, with hundreds of such connections open, normal requests on both
  * planes are still served at once, and afterwards no fd is left behind.
  */
 import assert from 'node:assert/strict'
@@ -92,6 +92,22 @@ describe('slowloris: half-finished requests are timed out', () => {
       assert.ok(ms >= 0 && Date.now() - start <= CLOSE_BY_MS, `${name}: closed after ${Date.now() - start} ms`)
     })
   }
+
+  it('p2pd: a client that pipelines requests and never reads the answers is closed', async () => {
+    const before = fdCount(d.proc.pid ?? 0)
+    const s = await rawControl(d)
+    s.pause()
+    // far more answers than the socket buffers hold: the daemon stops reading, then waits on us
+    const one = Buffer.concat([encodeVarint(2), Buffer.from(Request.encode({ type: Request.Type.IDENTIFY }))])
+    s.write(Buffer.concat(Array(50_000).fill(one)))
+    await waitFor(() => fdCount(d.proc.pid ?? 0) > before, 5000, 'the connection to be accepted')
+    const start = Date.now()
+    // its socket is gone from the daemon (no graceful end: that would wait for us to read)
+    await waitFor(() => fdCount(d.proc.pid ?? 0) <= before, CLOSE_BY_MS + 5000, 'the daemon to close the connection')
+    closeTimes['p2pd: never reads'] = Date.now() - start
+    s.destroy()
+    await assertAlive(d)
+  })
 
   it('300 slow connections at once: normal requests are still served, then all are closed', async () => {
     const slow: Socket[] = []

@@ -11,6 +11,7 @@
 import { Errors } from '../../errors.js'
 import { decodeRequest } from '../../proto/dialect.js'
 import { Request } from '../../proto/p2pd.js'
+import type { Response } from '../../proto/p2pd.js'
 import { connect, disconnect, identify, listPeers } from './conn.js'
 import { connManager } from './connmgr.js'
 import { dht } from './dht.js'
@@ -77,6 +78,24 @@ async function dispatch (rc: Parameters<Handler>[0], req: Request): Promise<Repl
   return await handler(rc, req)
 }
 
+/**
+ * Writes an answer. A client that reads none of them for `-requestTimeout` while its answers
+ * back up (it pipelines requests and never reads) is closed: the daemon has stopped reading
+ * its requests by then, and the connection would otherwise be held forever. A graceful end
+ * would wait for the same reader, so the socket is destroyed.
+ */
+async function respondToReader (session: Session, reply: Partial<Response>, timeoutMs: number | undefined): Promise<void> {
+  // (the write starts synchronously: whether it waits for the reader is known at once)
+  const written = session.respond(reply)
+  if (!session.socket.writableNeedDrain || timeoutMs === undefined || timeoutMs <= 0) { await written; return }
+  const timer = setTimeout(() => { session.destroy() }, timeoutMs)
+  try {
+    await written
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Runs the request loop of an accepted control connection until it ends or is taken over. */
 export async function serveControlConnection (plane: PlaneState, socket: Socket): Promise<void> {
   const session = new Session(socket, plane)
@@ -110,7 +129,7 @@ export async function serveControlConnection (plane: PlaneState, socket: Socket)
       }
       const reply = await serveRequest(session, decoded)
       if (reply === 'taken') { taken = true; return }
-      if (reply !== 'done') await session.respond(reply)
+      if (reply !== 'done') await respondToReader(session, reply, plane.ctx.config.limits?.requestTimeoutMs)
     }
   } catch (err: any) {
     log.debug({ err: err.message, session: session.id }, 'p2pd: control connection failed')

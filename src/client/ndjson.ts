@@ -66,10 +66,19 @@ export async function * ndjsonCall<T> (transport: HttpTransport, spec: RequestSp
     while (true) {
       const line = await session.next()
       if (line === undefined) return
-      yield map(line)
+      yield mapLine(map, line)
     }
   } finally {
     session.close()
+  }
+}
+
+/** `map(line)`; a line of the wrong shape (`null`, a missing field) is the daemon's error, named as such. */
+export function mapLine<T> (map: (line: any) => T, line: unknown): T {
+  try {
+    return map(line)
+  } catch (err) {
+    throw new Libp2pdError(`the daemon sent a line of the wrong shape: ${JSON.stringify(line)?.slice(0, 200)}`, 'ERR_BAD_RESPONSE', 200, { cause: err })
   }
 }
 

@@ -6,7 +6,7 @@
  * closes the connection, which is how the daemon learns to unsubscribe.
  */
 import { Libp2pdError, TimeoutError } from './errors.js'
-import { openNdjson } from './ndjson.js'
+import { mapLine, openNdjson } from './ndjson.js'
 import type { NdjsonSession } from './ndjson.js'
 import type { HttpTransport, RequestSpec } from './transport.js'
 
@@ -68,7 +68,7 @@ export class Subscription<T> implements AsyncIterable<T> {
       while (true) {
         const line = await s.next()
         if (line === undefined) return
-        yield this.map(line)
+        yield mapLine(this.map, line)
       }
     } finally {
       this.close()

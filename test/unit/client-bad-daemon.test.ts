@@ -117,6 +117,15 @@ describe('client: subscriptions that are never confirmed', () => {
 })
 
 describe('client: answers of the wrong shape', () => {
+  it('a result line of the wrong shape is ERR_BAD_RESPONSE, after the good ones', async () => {
+    handler = (_req, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end('{"subscribed":"t"}\n{"topic":"t","data":"aGk="}\nnull\n') }
+    const client = createClient({ socketPath: api })
+    const got: unknown[] = []
+    await assert.rejects(async () => { for await (const m of client.pubsub.subscribe('t')) got.push(m.data) }, (e: any) => e instanceof Libp2pdError && e.code === 'ERR_BAD_RESPONSE')
+    assert.deepEqual(got, [new Uint8Array(Buffer.from('hi'))])
+    await client.close()
+  })
+
   it('a 200 that is not JSON is ERR_BAD_RESPONSE', async () => {
     handler = (_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>') }
     const client = createClient({ socketPath: api })

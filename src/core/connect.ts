@@ -19,8 +19,18 @@ export async function doConnect (ctx: CoreContext, peerId: PeerId, addrs: Multia
   if (peerId.equals(ctx.node.peerId)) throw Errors.badRequest('cannot connect to self')
   checkConnectionLimit(ctx, peerId)
   await mergeAddresses(ctx, peerId, addrs)
+  const signal = withTimeout(options.signal, options.timeoutMs)
   try {
-    return await ctx.node.dial(peerId, { signal: withTimeout(options.signal, options.timeoutMs) })
+    try {
+      return await ctx.node.dial(peerId, { signal })
+    } catch (err) {
+      // js-libp2p joins a dial to this peer that is already under way (another request's)
+      // and does not try addresses added after it started: this request's own addresses
+      // get one try of their own, within the same deadline
+      if (addrs.length === 0 || signal.aborted) throw err
+      const own = addrs.map(a => a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerId.toString()}`))
+      return await ctx.node.dial(own, { signal })
+    }
   } catch (err) {
     const e = toDaemonError(err)
     // a refused TCP dial surfaces as a bare ECONNREFUSED, which toDaemonError calls a callback failure

@@ -69,6 +69,22 @@ describe('p2pd raw protocol', () => {
     await waitFor(async () => !(await peersOf(a)).includes(hexId(b)), 5000, 'disconnect')
   })
 
+  it('two CONNECTs at once, one with a bad address: the one with the right address connects', async () => {
+    const [c, d] = await Promise.all([spawnDaemon(), spawnDaemon()])
+    try {
+      const peer = d.peerId.toMultihash().bytes
+      // the first starts a dial to a port nobody listens on; the second joins it (js-libp2p
+      // merges dials to one peer and does not try addresses added once a dial has started)
+      const bad = roundTrip(c, { type: Request.Type.CONNECT, connect: { peer, addrs: [multiaddr('/ip4/127.0.0.1/tcp/1').bytes], timeout: 10n } })
+      const good = roundTrip(c, { type: Request.Type.CONNECT, connect: { peer, addrs: d.addrs.map(x => x.bytes), timeout: 10n } })
+      const [rBad, rGood] = await Promise.all([bad, good])
+      assert.equal(rGood.type, OK, rGood.error?.msg)
+      assert.ok(rBad.type === ERROR || rBad.type === OK, 'the first may fail, or find the connection the second made')
+    } finally {
+      await Promise.all([c.stop(), d.stop()])
+    }
+  })
+
   it('PEERSTORE GET_PROTOCOLS and GET_PEER_INFO (JS dialect) after identify', async () => {
     await connectAB()
     const id = b.peerId.toMultihash().bytes

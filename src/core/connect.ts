@@ -27,8 +27,15 @@ export async function doConnect (ctx: CoreContext, peerId: PeerId, addrs: Multia
       // js-libp2p joins a dial to this peer that is already under way (another request's)
       // and does not try addresses added after it started: this request's own addresses
       // get one try of their own, within the same deadline
-      if (addrs.length === 0 || signal.aborted) throw err
-      const own = addrs.map(a => a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerId.toString()}`))
+      if (signal.aborted) throw err
+      const id = peerId.toString()
+      // (an address that names another peer is not this peer's: it is never dialed here)
+      const own = addrs.flatMap(a => {
+        const p2p = a.getComponents().find(c => c.name === 'p2p')
+        if (p2p === undefined) return [a.encapsulate(`/p2p/${id}`)]
+        return p2p.value === id ? [a] : []
+      })
+      if (own.length === 0) throw err
       return await ctx.node.dial(own, { signal })
     }
   } catch (err) {

@@ -80,6 +80,17 @@ describe('p2pd raw protocol', () => {
       const [rBad, rGood] = await Promise.all([bad, good])
       assert.equal(rGood.type, OK, rGood.error?.msg)
       assert.ok(rBad.type === ERROR || rBad.type === OK, 'the first may fail, or find the connection the second made')
+      // an address that names another peer is never dialed for this one
+      const e = await spawnDaemon()
+      try {
+        const elsewhere = e.addrs.map(x => x.encapsulate(`/p2p/${e.peerId.toString()}`).bytes)
+        const f = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+        const r = await roundTrip(c, { type: Request.Type.CONNECT, connect: { peer: f.toMultihash().bytes, addrs: elsewhere, timeout: 5n } })
+        assert.equal(r.type, ERROR)
+        assert.ok(!(await peersOf(c)).includes(hexId(e)), 'not connected to the peer the address named')
+      } finally {
+        await e.stop()
+      }
     } finally {
       await Promise.all([c.stop(), d.stop()])
     }

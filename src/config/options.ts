@@ -55,7 +55,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // security and muxers
   p2pd('noise', 'bool', true, 'enable the noise security transport'),
   p2pd('tls', 'bool', true, 'enable the TLS 1.3 security transport'),
-  p2pd('plaintext', 'bool', true, 'enable the plaintext (insecure) transport; used only if the remote offers nothing else'),
+  p2pd('plaintext', 'bool', false, 'enable the plaintext (insecure) transport: a remote that picks it can claim any peer ID (p2pd: on by default)'),
   p2pd('muxer', 'string', 'yamux', 'stream multiplexer: yamux, mplex, or a comma-separated preference list'),
   // discovery and routing
   p2pd('b', 'bool', false, 'connect to bootstrap peers (and bootstrap the DHT)'),

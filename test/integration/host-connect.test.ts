@@ -57,7 +57,7 @@ describe('two daemons connect', { concurrency: true }, () => {
     const { b, conn } = await connectVia(a, withId(a, /tcp/), tlsOnly)
     assert.equal(conn.encryption, '/tls/1.0.0')
 
-    const plainMplex = ['-noise=0', '-tls=0', '--muxer', 'mplex']
+    const plainMplex = ['-noise=0', '-tls=0', '-plaintext', '--muxer', 'mplex']
     const c = await startDaemon(plainMplex)
     const { b: d, conn: conn2 } = await connectVia(c, withId(c, /tcp/), plainMplex)
     assert.equal(conn2.encryption, '/plaintext/2.0.0')
@@ -66,7 +66,10 @@ describe('two daemons connect', { concurrency: true }, () => {
     const noiseOnly = await runToExit(['-listen=', '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-tls=false', '-plaintext=false', '-b', `-bootstrapPeers=${withId(a, /tcp/)}`])
     assert.equal(noiseOnly.code, 1, noiseOnly.stderr)
     assert.match(noiseOnly.stderr, /failed to connect to any bootstrap peer/)
-    const wrongMuxer = await runToExit(['-listen=', '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-muxer=yamux', '-b', `-bootstrapPeers=${withId(c, /tcp/)}`, ...plainMplex.slice(0, 2)])
+    // plaintext is off unless asked for: a dialer that speaks nothing else is refused
+    const plainOnly = await runToExit(['-listen=', '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-noise=false', '-tls=false', '-plaintext', '-b', `-bootstrapPeers=${withId(a, /tcp/)}`])
+    assert.equal(plainOnly.code, 1, plainOnly.stderr)
+    const wrongMuxer = await runToExit(['-listen=', '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0', '-muxer=yamux', '-b', `-bootstrapPeers=${withId(c, /tcp/)}`, ...plainMplex.slice(0, 3)])
     assert.equal(wrongMuxer.code, 1, wrongMuxer.stderr)
     for (const p of [a, b, c, d]) await p.stop()
   })

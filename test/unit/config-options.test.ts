@@ -28,10 +28,10 @@ const VALID: Record<string, boolean | number | string> = {
 }
 
 describe('configFromOptions', () => {
-  it('defaults are p2pd\'s', () => {
+  it('defaults are p2pd\'s, except plaintext (off: it would let a remote claim any peer ID)', () => {
     const c = configFromOptions()
     assert.equal(c.listen, '/unix/tmp/p2pd.sock')
-    assert.deepEqual(c.security, { noise: true, tls: true, plaintext: true })
+    assert.deepEqual(c.security, { noise: true, tls: true, plaintext: false })
     assert.deepEqual(c.muxers, ['yamux'])
     assert.equal(c.relay.service, true)
     assert.equal(c.echo, true)

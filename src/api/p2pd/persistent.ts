@@ -102,7 +102,10 @@ export class PersistentConnection {
       key: `unary:${session.id}`,
       kind: 'unary',
       address: `persistent connection ${session.id}`,
-      deliver: async (stream, connection) => { void this.serveInbound(stream, connection) }
+      // awaited: the stream keeps its place in the stream limits (-maxStreams...) until its
+      // request (up to -persistentConnMaxMsgSize) has been read and handed to the client;
+      // released at once, a remote could hold any number of partly sent requests in memory
+      deliver: async (stream, connection) => { await this.serveInbound(stream, connection) }
     }
   }
 

@@ -28,10 +28,12 @@ ln -s "$PWD/node_modules" "$work/src/node_modules"
 tarball=$(cd "$work/src" && npm pack --silent --pack-destination "$work" | tail -n 1)
 # (a listing first: grep -q would close the pipe on tar, which pipefail reports)
 tar tzf "$work/$tarball" > "$work/files"
-if ! grep -q '^package/dist/src/cli/main.js$' "$work/files"; then
-  echo "FAIL: $tarball has no dist/src/cli/main.js" >&2
-  exit 1
-fi
+for f in dist/src/cli/main.js dist/libp2pd.mjs; do
+  if ! grep -q "^package/$f\$" "$work/files"; then
+    echo "FAIL: $tarball has no $f" >&2
+    exit 1
+  fi
+done
 
 echo "-- npm install $tarball into an empty project"
 mkdir "$work/app"

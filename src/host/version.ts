@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 
-/** The package version, read once from package.json (works from src/ under tsx and from dist/). */
+/** The package version, read once from package.json (works from src/ under tsx, from dist/src/ and from the bundle dist/libp2pd.mjs). */
 export const VERSION: string = (() => {
-  for (const rel of ['../../package.json', '../../../package.json']) {
+  for (const rel of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string, version?: string }
       if (pkg.name === 'libp2pd' && typeof pkg.version === 'string') return pkg.version

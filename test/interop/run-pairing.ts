@@ -13,7 +13,7 @@
  * INTEROP_PART_TIMEOUT_MS, INTEROP_DEBUG (log each daemon's start-up time).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { after, before, it } from 'node:test'
 import {
   connectInteropTests, relayInteropTests, dhtInteropTests, pubsubInteropTests, streamInteropTests
@@ -66,13 +66,15 @@ const CONCURRENCY = process.env.INTEROP_CONCURRENCY !== undefined ? Number(proce
 export function runInteropPart (pairingName: string, part: Part): void {
   const pairing = PAIRINGS.find(p => p.name === pairingName)
   if (pairing === undefined) throw new Error(`no pairing ${pairingName}`)
-  const title = `${pairing.title}: ${part.name}`
+  // the file's name in the title lets scripts/run-tests.mjs place a failure for a retry: the
+  // failures' locations name this file or the suite's, never the test file
+  const title = `${pairing.title}: ${part.name} (${basename(process.argv[1] ?? '?')})`
   const wanted = process.env.INTEROP_PAIRINGS?.split(',').map(s => s.trim())
   if (wanted !== undefined && !wanted.includes(pairing.name)) {
     it(title, { skip: `pairing ${pairing.name} not in INTEROP_PAIRINGS` })
     return
   }
-  if ((pairing.go === 'libp2pd' || pairing.js === 'libp2pd') && !existsSync(new URL('../../dist/src/cli/main.js', import.meta.url))) {
+  if ((pairing.go === 'libp2pd' || pairing.js === 'libp2pd') && !existsSync(new URL('../../dist/libp2pd.mjs', import.meta.url))) {
     throw new Error(`${LIBP2PD_BIN} needs a build: run \`npm run build\` first`)
   }
 

@@ -55,20 +55,36 @@ export async function main (argv: string[]): Promise<number> {
       .catch((err: any) => { process.stderr.write(`libp2pd: diagnostics failed: ${String(err?.message)}\n`) })
   }
   process.on('SIGUSR1', dump)
-  let signalled: keyof typeof SIGNALS | undefined
-  const stopSignal = new Promise<keyof typeof SIGNALS>(resolve => {
-    for (const s of Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>) {
-      process.once(s, () => { signalled ??= s; resolve(s) })
-    }
-  })
+  // One listener per signal for the whole run, never `once`: a signal left without listeners
+  // gets its default action back, so a second SIGTERM that came before the shutdown
+  // listened again killed the process with its socket directory left behind (`timeout` and
+  // `pkill -f` together send two at once).
+  const signals: SignalState = { first: undefined, repeated: false, onRepeat: undefined }
+  let resolveStop: (s: keyof typeof SIGNALS) => void = () => {}
+  const stopSignal = new Promise<keyof typeof SIGNALS>(resolve => { resolveStop = resolve })
+  const onSignal = (s: keyof typeof SIGNALS): void => {
+    if (signals.first === undefined) { signals.first = s; resolveStop(s); return }
+    signals.repeated = true
+    signals.onRepeat?.()
+  }
+  const listeners = (Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>).map(s => [s, () => { onSignal(s) }] as const)
+  for (const [s, fn] of listeners) process.on(s, fn)
   try {
-    return await runDaemon(argv, stopSignal, d => { daemon = d }, () => signalled)
+    return await runDaemon(argv, stopSignal, d => { daemon = d }, signals)
   } finally {
     process.off('SIGUSR1', dump)
+    for (const [s, fn] of listeners) process.off(s, fn)
   }
 }
 
-async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNALS>, started: (d: Daemon) => void, signalled: () => keyof typeof SIGNALS | undefined): Promise<number> {
+/** The stop signals seen so far; `onRepeat` is what a further one does (set by the shutdown). */
+interface SignalState {
+  first: keyof typeof SIGNALS | undefined
+  repeated: boolean
+  onRepeat: (() => void) | undefined
+}
+
+async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNALS>, started: (d: Daemon) => void, signals: SignalState): Promise<number> {
   let options: Partial<OptionValues>
   try {
     const loaded = await loadOptions(argv)
@@ -123,9 +139,11 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
       }
       process.exit(128 + SIGNALS[signal])
     }
+    // a second signal during start-up counts as soon as there is something to stop
+    if (signals.repeated) exitNow()
     const force = setTimeout(exitNow, 10_000)
     force.unref()
-    for (const s of Object.keys(SIGNALS)) process.once(s, exitNow)
+    signals.onRepeat = exitNow
     await daemon.stop()
     return 128 + SIGNALS[signal]
   }
@@ -142,14 +160,14 @@ async function runDaemon (argv: string[], stopSignal: Promise<keyof typeof SIGNA
       })
       void stopSignal.then(stopTopUp)
     } catch (err: any) {
-      const early = signalled()
+      const early = signals.first
       if (early !== undefined) return await shutdown(early)
       process.stderr.write(`libp2pd: cannot start: ${err.message}\n`)
       await daemon.stop()
       return 1
     }
   }
-  const early = signalled()
+  const early = signals.first
   if (early !== undefined) return await shutdown(early)
 
   // p2pd lists the configured bootstrap peers (not the default ones), whichever connected

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict'
 import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { describe, it } from 'node:test'
-import { runToExit, startDaemon, tempDir, waitFor } from './cli-harness.js'
+import { runToExit, spawnDaemon, startDaemon, tempDir, waitFor } from './cli-harness.js'
 
 describe('daemon lifecycle', { concurrency: true }, () => {
   it('prints the p2pd banner with bound addresses, serves metrics, dumps diagnostics, and SIGTERM exits 143 removing its sockets', async () => {
@@ -66,6 +67,25 @@ describe('daemon lifecycle', { concurrency: true }, () => {
     assert.ok(code === 130 || code === 143, `exit code ${String(code)}`)
     for (const f of ['control.sock', 'http.sock']) assert.equal(existsSync(`${dir}/${f}`), false, `${f} removed`)
     assert.equal(existsSync(socketDir), false, 'per-stream socket dir removed')
+  })
+
+  it('the same signal twice in a row (as `timeout` with `pkill -f` sends it) still removes its socket files', async () => {
+    // A signal left without listeners gets its default action back: the first SIGTERM's
+    // listener was `once`, so a second one that came before the stop listened again killed
+    // the process, socket files left behind. Sent as
+    // the banner arrives, while the daemon is still busy finishing its start, both signals
+    // are waiting when its event loop next looks.
+    for (let i = 0; i < 8; i++) {
+      const dir = tempDir()
+      const d = spawnDaemon([`-listen=/unix${dir}/control.sock`, '-httpListen=', '-hostAddrs=/ip4/127.0.0.1/tcp/0'])
+      await bannerSeen(d.proc, d.out)
+      for (const signal of ['SIGTERM', 'SIGCONT'] as const) d.proc.kill(signal)
+      await new Promise(resolve => setImmediate(resolve))
+      for (const signal of ['SIGTERM', 'SIGCONT'] as const) d.proc.kill(signal)
+      const code = await d.exited
+      assert.equal(code, 143, `try ${i}: exit code ${String(code)} (-1: killed by the signal)`)
+      assert.equal(existsSync(`${dir}/control.sock`), false, `try ${i}: control.sock removed`)
+    }
   })
 
   it('Node\'s own warnings are JSON log lines like the rest of stderr', async () => {
@@ -138,3 +158,17 @@ describe('daemon lifecycle', { concurrency: true }, () => {
     assert.match(notSocket.stderr, /exists and is not a socket/)
   })
 })
+
+/** Resolves as the banner's data arrives (not polled: the daemon must still be busy). */
+async function bannerSeen (proc: ChildProcess, out: { stdout: string }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`no banner within 30 s: ${out.stdout}`)) }, 30_000)
+    const onData = (): void => {
+      if (!out.stdout.includes('Peer Addrs')) return
+      clearTimeout(timer)
+      proc.stdout?.off('data', onData)
+      resolve()
+    }
+    proc.stdout?.on('data', onData)
+  })
+}

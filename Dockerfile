@@ -10,6 +10,7 @@ RUN npm install --no-audit --no-fund --ignore-scripts && npm rebuild
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim

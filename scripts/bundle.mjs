@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Bundles the daemon (dist/src/cli/entry.js, tsc's output) and its dependencies into one
-// file, dist/libp2pd.mjs, which bin/libp2pd.js runs. Node 20 resolves, reads and links each
-// ES module file on its own: the unbundled daemon loads ~1,700 files at start-up and spends
-// most of its ~1.7 s start there (docs/operations.md, "Start-up time"). Harnesses start
-// daemons by the hundred (the interop suite ~300 times), so this is worth a build step.
+// file, dist/libp2pd.mjs, which bin/libp2pd.js runs when LIBP2PD_BUNDLE=1. Node 20 resolves,
+// reads and links each ES module file on its own: the daemon loads ~2,500 at start-up, which
+// is most of its start (docs/operations.md, "Start-up time"). Harnesses that start daemons by
+// the hundred (the interop suite ~300 times) gain; a long-running daemon does not, and pays
+// in memory per open stream, so the bundle is not the default.
 //
 // Left out of the bundle, loaded from node_modules as before:
 // - native addons (QUIC, the LevelDB datastore): a .node file cannot be bundled;
 // - @libp2p/upnp-nat: its SSDP library reads its package.json relative to its own file.
-// Names are kept (keepNames): libp2p code and ours match errors by name, and bundling renames
-// a class whose name two modules share.
+// Names are kept (keepNames): bundling renames classes whose names two modules share, and
+// some code matches on them (@peculiar/asn1-schema, which parses TLS certificates, checks
+// `constructor.name === "Sequence"`; asn1js's Sequence would be Sequence2).
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 

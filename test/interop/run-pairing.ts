@@ -74,7 +74,7 @@ export function runInteropPart (pairingName: string, part: Part): void {
     it(title, { skip: `pairing ${pairing.name} not in INTEROP_PAIRINGS` })
     return
   }
-  if ((pairing.go === 'libp2pd' || pairing.js === 'libp2pd') && !existsSync(new URL('../../dist/libp2pd.mjs', import.meta.url))) {
+  if ((pairing.go === 'libp2pd' || pairing.js === 'libp2pd') && !existsSync(new URL(process.env.LIBP2PD_BUNDLE === '0' ? '../../dist/src/cli/entry.js' : '../../dist/libp2pd.mjs', import.meta.url))) {
     throw new Error(`${LIBP2PD_BIN} needs a build: run \`npm run build\` first`)
   }
 

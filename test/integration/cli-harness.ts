@@ -96,7 +96,7 @@ export function spawnDaemon (args: string[], opts: { prefix?: string[], env?: No
 }
 
 /** Runs the binary to its end (for flags that exit); kills it after `ms`. */
-export async function runToExit (args: string[], opts: { ms?: number, input?: string, bin?: string } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+export async function runToExit (args: string[], opts: { ms?: number, input?: string, bin?: string, env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const { proc, out, exited } = spawnDaemon(args, opts)
   const timer = setTimeout(() => { proc.kill('SIGKILL') }, opts.ms ?? START_TIMEOUT_MS)
   const code = await exited

@@ -52,7 +52,7 @@ function snapshot (rev: string): string {
   execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${rev}" | tar -x -C "${dir}"`], { stdio: 'inherit' })
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { stdio: 'inherit' })
-  // and the bundle, which bin/libp2pd.js runs, for revisions that have one
+  // the bundle too, for runs with LIBP2PD_BENCH_DAEMON_ENV=LIBP2PD_BUNDLE=1
   const bundle = path.join(dir, 'scripts', 'bundle.mjs')
   if (existsSync(bundle)) execFileSync(process.execPath, [bundle], { stdio: 'inherit' })
   return path.join(dir, 'bin', 'libp2pd.js')

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Bundles the daemon (dist/src/cli/entry.js, tsc's output) and its dependencies into one
-// file, dist/libp2pd.mjs, which bin/libp2pd.js runs (unless LIBP2PD_BUNDLE=0). Node 20
+// file, dist/libp2pd.mjs, which bin/libp2pd.js runs when LIBP2PD_BUNDLE=1. Node 20
 // resolves, reads and links each ES module file on its own: the daemon loads ~2,500 at
-// start-up, which was most of its start (docs/operations.md, "Start-up time").
+// start-up, which is most of its start (docs/operations.md, "Start-up time").
 //
 // Left out of the bundle, loaded from node_modules as before:
 // - native addons (QUIC, the LevelDB datastore): a .node file cannot be bundled;

@@ -31,7 +31,7 @@ type Plane = 'http' | 'p2pd'
 /** Bound on one stream open when the scenario gives no signal. */
 const OPEN_MS = 30_000
 
-/** tsc's output, which `npm run build` bundles into the file `bin/libp2pd.js` runs (LIBP2PD_BUNDLE=0: tsc's output itself). */
+/** tsc's output, which `bin/libp2pd.js` runs (or, with LIBP2PD_BUNDLE=1, the bundle made from it). */
 const DIST_MAIN = path.join(path.dirname(BIN), '..', 'dist', 'src', 'cli', 'main.js')
 
 async function available (): Promise<true | string> {

@@ -1,6 +1,6 @@
 /**
- * Which build `bin/libp2pd.js` runs: the one-file bundle (dist/libp2pd.mjs) by default,
- * tsc's output (dist/src) with LIBP2PD_BUNDLE=0 or when the bundle is missing or older (a
+ * Which build `bin/libp2pd.js` runs: tsc's output (dist/src) by default, the one-file bundle
+ * (dist/libp2pd.mjs) with LIBP2PD_BUNDLE=1 unless it is missing or older than dist/src (a
  * bare `tsc` rebuild must not run a stale bundle). The choice is checked on a copy of the
  * shim next to stand-in builds that say who they are; both real builds are started too.
  */
@@ -27,24 +27,22 @@ function standIns (dir: string): { bin: string, bundle: string, tsc: string } {
 const at = (file: string, seconds: number): void => { utimesSync(file, seconds, seconds) }
 
 describe('which build the binary runs', { concurrency: true }, () => {
-  it('the bundle by default, also when both files have the same time (npm pack)', async () => {
-    const { bin, bundle, tsc } = standIns(tempDir())
-    const env = { LIBP2PD_BUNDLE: undefined }
-    assert.equal((await runToExit([], { bin, env })).stdout, 'bundle\n')
-    at(bundle, 499_162_000)
-    at(tsc, 499_162_000)
-    assert.equal((await runToExit([], { bin, env })).stdout, 'bundle\n')
+  it("tsc's output by default and with LIBP2PD_BUNDLE=0", async () => {
+    const { bin } = standIns(tempDir())
+    assert.equal((await runToExit([], { bin, env: { LIBP2PD_BUNDLE: undefined } })).stdout, 'tsc\n')
+    assert.equal((await runToExit([], { bin, env: { LIBP2PD_BUNDLE: '0' } })).stdout, 'tsc\n')
   })
 
-  it("tsc's output with LIBP2PD_BUNDLE=0, when the bundle is older, or missing", async () => {
+  it('LIBP2PD_BUNDLE=1: the bundle, also at the same time (npm pack), but not when older or missing', async () => {
     const { bin, bundle, tsc } = standIns(tempDir())
-    const run = async (env: NodeJS.ProcessEnv = { LIBP2PD_BUNDLE: undefined }): Promise<string> => (await runToExit([], { bin, env })).stdout
-    assert.equal(await run({ LIBP2PD_BUNDLE: '0' }), 'tsc\n')
-    assert.equal(await run({ LIBP2PD_BUNDLE: '1' }), 'bundle\n')
-    at(bundle, 1_000_000_000)
-    at(tsc, 1_000_000_001)
+    const run = async (): Promise<string> => (await runToExit([], { bin, env: { LIBP2PD_BUNDLE: '1' } })).stdout
+    assert.equal(await run(), 'bundle\n')
+    at(bundle, 499_162_000)
+    at(tsc, 499_162_000)
+    assert.equal(await run(), 'bundle\n')
+    at(tsc, 499_162_001)
     assert.equal(await run(), 'tsc\n')
-    at(bundle, 1_000_000_002)
+    at(bundle, 499_162_002)
     assert.equal(await run(), 'bundle\n')
     rmSync(bundle)
     assert.equal(await run(), 'tsc\n')

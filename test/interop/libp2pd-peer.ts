@@ -69,7 +69,9 @@ export function libp2pdArgs (options: SpawnOptions): string[] {
 /** Starts a libp2pd process for `options` and returns it once its control socket is up. */
 export async function spawnLibp2pdPeer (options: SpawnOptions): Promise<Daemon> {
   const args = libp2pdArgs(options)
-  const child = spawn(process.execPath, [LIBP2PD_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // the bundle: half the CPU to start, and the suite starts ~300 daemons (docs/interop.md)
+  const env = { ...process.env, LIBP2PD_BUNDLE: process.env.LIBP2PD_BUNDLE ?? '1' }
+  const child = spawn(process.execPath, [LIBP2PD_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (s: string) => { stderr = (stderr + s).slice(-STDERR_TAIL_CHARS) })

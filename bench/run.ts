@@ -55,7 +55,7 @@ const scenarios = pick(allScenarios, flags.scenario, 'scenario')
 const targets = pick(allTargets, flags.target, 'target')
 const sizes: Sizes = { ...(flags.smoke === true ? SMOKE : FULL) }
 if (flags['bulk-mib'] != null) sizes.bulkBytes = Number(flags['bulk-mib']) * 2 ** 20
-if (flags.cold === true) Object.assign(sizes, { roundTripsWarmup: SMOKE.roundTripsWarmup, requestsWarmup: SMOKE.requestsWarmup })
+if (flags.cold === true) Object.assign(sizes, { roundTripsWarmup: SMOKE.roundTripsWarmup, requestsWarmup: SMOKE.requestsWarmup, bulkWarmupBytes: SMOKE.bulkWarmupBytes })
 const runs = Math.max(1, Number(flags.runs ?? (flags.smoke === true ? 1 : 3)))
 
 /** One run in a fresh worker process, bounded; resolves with its result or error. */
@@ -101,7 +101,7 @@ const machine = machineInfo()
 const summaries = summarize(cells)
 const date = new Date().toISOString()
 const table = markdownTable(summaries, scenarios)
-console.log(`## libp2pd benchmark — ${flags.smoke === true ? 'smoke' : 'full'} run, ${runs} run(s) per cell, medians; warm-up ${sizes.roundTripsWarmup} round trips, ${sizes.requestsWarmup} requests${flags.cold === true ? ' (--cold)' : ''}\n`)
+console.log(`## libp2pd benchmark — ${flags.smoke === true ? 'smoke' : 'full'} run, ${runs} run(s) per cell, medians; warm-up ${sizes.bulkWarmupBytes / 2 ** 20} MiB, ${sizes.roundTripsWarmup} round trips, ${sizes.requestsWarmup} requests${flags.cold === true ? ' (--cold)' : ''}\n`)
 console.log(`${date} · ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB · Node ${machine.node} · ${machine.os} · ${((Date.now() - started) / 1000).toFixed(0)} s · load avg (1/5/15 min) at start ${loadAtStart}, at end ${machine.load}\n`)
 console.log(table)
 if (flags.json != null) {

@@ -4,6 +4,13 @@ import type { BenchTarget, BytePipe, Pair } from './target.ts'
 /** Work sizes; `full` for `npm run bench`, `smoke` for CI (< 1 minute for everything). */
 export interface Sizes {
   bulkBytes: number
+  /**
+   * Bytes sent on a stream of their own before the measured transfer, for the same reason
+   * as `roundTripsWarmup`: a fresh daemon pair moved its first 256 MiB at about half its
+   * later rate, in-process js-libp2p its first 32 MiB (docs/performance.md, "Bulk: the
+   * warm-up").
+   */
+  bulkWarmupBytes: number
   roundTrips: number
   /**
    * Round trips made before measuring. A fresh process runs its first few thousand
@@ -26,6 +33,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   bulkBytes: 256 * 2 ** 20,
+  bulkWarmupBytes: 256 * 2 ** 20,
   roundTrips: 10_000,
   roundTripsWarmup: 5_000,
   requests: 1_000,
@@ -39,6 +47,7 @@ export const FULL: Sizes = {
 
 export const SMOKE: Sizes = {
   bulkBytes: 4 * 2 ** 20,
+  bulkWarmupBytes: 2 ** 20,
   roundTrips: 200,
   roundTripsWarmup: 100,
   requests: 50,

@@ -3,7 +3,7 @@
  * them stand where the two daemons stand (program → A over a unix socket, A → B over TCP,
  * B → handler over a unix socket), so a stream crosses the same processes and sockets as
  * through libp2pd, with no security, muxing or control plane: the floor of the daemon
- * design on this machine (docs/performance.md, "The relay floor").
+ * design on this machine (docs/performance.md, "What limits the open goals").
  *
  * IPC request (answered with `{ id, port?, error? }`):
  *  - `{ id, op: 'forward', listen: { path } | { port: 0 }, to: { path } | { port } }`:

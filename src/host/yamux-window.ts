@@ -11,6 +11,13 @@
  * blocked only when its window is zero, and then the whole window is consumed, which is
  * more than half. Window auto-tuning is untouched: it runs whenever an update is sent.
  *
+ * Bytes the stream's reader has taken but the program has not read yet (its backlog,
+ * `src/streams/backlog.ts`) do not count as consumed either, as in go-yamux, which grants in
+ * `Read`: a stream resumed with a whole window still waiting for a slow program does not
+ * invite a second window behind it. No sender stalls on this either: a backlog is granted
+ * when the program reads it, and the bridge resumes (so grants) at each drain of the
+ * program's socket.
+ *
  * A new stream's SYN (a stream we open) or ACK (one we accept) waits for the first data
  * frame, which usually follows within the same turn (a protocol proposal, its echo) and
  * carries the flag through yamux's own `getSendFlags`: one frame less at each end of every
@@ -25,6 +32,7 @@
  * as it is (`patchWindowUpdates` returns false; a unit test pins the installed shape).
  */
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { backlogOf } from '../streams/backlog.js'
 import { holdNegotiationAnswer, holdsAnswer } from './multistream-echo.js'
 import type { HoldAnswerOptions } from './multistream-echo.js'
 import type { YamuxMuxerInit } from '@chainsafe/libp2p-yamux'
@@ -54,6 +62,21 @@ export function patchWindowUpdates (stream: unknown): boolean {
   const sendWindowUpdate = s.sendWindowUpdate
   const sendPause = s.sendPause
   const owesFlag = (stream: YamuxStreamWindow): boolean => stream.state === INIT || stream.state === SYN_RECEIVED
+  // Grants what was consumed: yamux grants up to a full window, so the backlog (received,
+  // not yet read by the program) counts as capacity still open while it computes the update
+  const grant = (stream: YamuxStreamWindow): void => {
+    const held = Math.min(backlogOf(stream), stream.recvWindow - stream.recvWindowCapacity)
+    if (held <= 0) {
+      sendWindowUpdate.call(stream)
+      return
+    }
+    stream.recvWindowCapacity += held
+    try {
+      sendWindowUpdate.call(stream)
+    } finally {
+      stream.recvWindowCapacity -= held
+    }
+  }
   let flagScheduled = false
   s.sendWindowUpdate = function (this: YamuxStreamWindow): void {
     if (owesFlag(this)) {
@@ -62,16 +85,17 @@ export function patchWindowUpdates (stream: unknown): boolean {
         setImmediate(() => {
           flagScheduled = false
           // an answer held for an optimistic dialer carries the ACK when it leaves (bounded)
-          if (owesFlag(this) && !holdsAnswer(this)) sendWindowUpdate.call(this)
+          if (owesFlag(this) && !holdsAnswer(this)) grant(this)
         })
       }
       return
     }
-    if (this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) return
-    sendWindowUpdate.call(this)
+    // what the program has not read yet is not consumed (go-yamux grants in Read)
+    if (this.recvWindow - this.recvWindowCapacity - backlogOf(this) < this.recvWindow / 2) return
+    grant(this)
   }
   s.sendPause = function (this: YamuxStreamWindow): void {
-    if (owesFlag(this)) sendWindowUpdate.call(this)
+    if (owesFlag(this)) grant(this)
     sendPause.call(this)
   }
   return true

@@ -4,7 +4,9 @@
  *
  * - Backpressure both ways without polling: a full libp2p send buffer pauses the socket
  *   until the stream's `drain`; a full socket pauses the stream (yamux then stops granting
- *   window to the remote) until the socket's `drain`.
+ *   window to the remote) until the socket's `drain`. What waits in the socket for the
+ *   program is the stream's backlog (`backlog.ts`): the muxer grants it as window only once
+ *   the program has read it, so a stream holds at most one window for a slow program.
  * - No copies: socket chunks go to `stream.send` as they are (the full reads of one I/O
  *   phase together, as one list); a `Uint8ArrayList` from the stream is written chunk by
  *   chunk.
@@ -15,6 +17,7 @@
  *   closing while the remote still sends, aborts the stream.
  */
 import { Uint8ArrayList } from 'uint8arraylist'
+import { trackBacklog } from './backlog.js'
 import type { Stream } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 
@@ -82,6 +85,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       stream.removeEventListener('end', onStreamEnd)
       stream.removeEventListener('close', onStreamClose)
       socket.off('drain', onSocketDrain)
+      trackBacklog(stream, undefined)
       resolve({ bytesIn: counters.bytesIn, bytesOut: counters.bytesOut, error })
     }
     const fail = (err: Error): void => {
@@ -238,6 +242,7 @@ export async function bridgeStream (socket: Socket, stream: Stream, options: Bri
       maybeDone()
     })
 
+    trackBacklog(stream, () => socket.writableLength)
     stream.addEventListener('message', onStreamMessage as any)
     stream.addEventListener('drain', onStreamDrain)
     stream.addEventListener('idle', onStreamDrain)

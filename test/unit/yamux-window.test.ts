@@ -11,6 +11,7 @@ import { lpStream, multiaddrConnectionPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { OPTIMISTIC_HOLD_MS } from '../../src/host/multistream-echo.js'
 import { leanYamux } from '../../src/host/yamux-window.js'
+import { trackBacklog } from '../../src/streams/backlog.js'
 import type { Stream } from '@libp2p/interface'
 
 const DATA = 0
@@ -154,6 +155,65 @@ describe('yamux window updates', () => {
     assert.ok(local.writeBufferLength >= size - (256 << 10), 'the rest waits at the writer')
     remote.resume()
     assert.ok(Buffer.from(await got).equals(data))
+  })
+})
+
+describe('a backlog the program has not read (src/streams/backlog.ts)', () => {
+  const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 50)) }
+
+  it('is granted as window only once the program reads it: never more than one window outstanding', async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    const window = (remote as any).recvWindow as number
+    const size = 4 * window
+    const data = randomBytes(size)
+    // a reader that hands each message on at once (as the bridge does), to a program that
+    // reads only what the test says it read
+    const got = new Uint8ArrayList()
+    let read = 0
+    let mostHeld = 0
+    remote.addEventListener('message', (evt: any) => {
+      got.append(evt.data)
+      mostHeld = Math.max(mostHeld, got.byteLength - read)
+    })
+    trackBacklog(remote, () => got.byteLength - read)
+    for (let i = 0; i < size; i += 65536) local.send(data.subarray(i, i + 65536))
+    await settle()
+    // nothing read: the window is used up and nothing was granted
+    assert.equal(got.byteLength, window, 'one window arrived')
+    const granted = (): number => sent.b.filter(f => f.type === WINDOW_UPDATE).reduce((sum, f) => sum + f.length, 0)
+    assert.equal(granted(), 0, 'no window was granted for bytes the program has not read')
+    // a quarter read is not enough for an update (under half a window is consumed) ...
+    read = window / 4
+    remote.pause(); remote.resume()
+    await settle()
+    assert.equal(got.byteLength, window)
+    // ... three quarters are, and exactly those are granted
+    read = (3 * window) / 4
+    remote.pause(); remote.resume()
+    await settle()
+    assert.ok(got.byteLength > window, 'the remote sent more once the program read')
+    // then the program reads everything, at each resume (the bridge resumes on each drain)
+    const deadline = Date.now() + 5_000
+    while (got.byteLength < size && Date.now() < deadline) {
+      read = got.byteLength
+      remote.pause(); remote.resume()
+      await settle()
+    }
+    assert.ok(Buffer.from(got.subarray()).equals(data), 'everything arrived, in order')
+    assert.ok(mostHeld <= (remote as any).recvWindow, `the reader held ${mostHeld} bytes, more than the ${(remote as any).recvWindow}-byte window`)
+  })
+
+  it('a stream nobody tracks grants as before', async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    const window = (remote as any).recvWindow as number
+    const got = receive(remote, window)
+    for (let i = 0; i < window; i += 65536) local.send(new Uint8Array(65536))
+    await got
+    await settle()
+    assert.ok(sent.b.some(f => f.type === WINDOW_UPDATE && f.length >= window / 2), 'B granted the window it received')
+    trackBacklog(remote, undefined)
   })
 })
 

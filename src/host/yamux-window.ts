@@ -90,8 +90,11 @@ export function patchWindowUpdates (stream: unknown): boolean {
       }
       return
     }
-    // what the program has not read yet is not consumed (go-yamux grants in Read)
-    if (this.recvWindow - this.recvWindowCapacity - backlogOf(this) < this.recvWindow / 2) return
+    const consumed = this.recvWindow - this.recvWindowCapacity
+    if (consumed < this.recvWindow / 2) return
+    // what the program has not read yet is not consumed (go-yamux grants in Read); asked only
+    // here, so a frame that cannot bring an update (most of them) costs no lookup
+    if (consumed - backlogOf(this) < this.recvWindow / 2) return
     grant(this)
   }
   s.sendPause = function (this: YamuxStreamWindow): void {

@@ -1,8 +1,10 @@
 /**
  * Backpressure end to end: when the reading program stops reading, the writing program is
- * held back (its socket stops draining) and neither daemon's memory grows. Both directions.
+ * held back (its socket stops draining) and neither daemon's memory grows; a program that
+ * reads slowly gets every byte (the window is granted as it reads). Both directions.
  */
 import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { rssKiB, spawnDaemons } from './helpers/daemon.js'
 import { request } from './helpers/http.js'
@@ -26,7 +28,7 @@ function flood (s: Socket): { accepted: () => number, stop: () => void } {
   return { accepted: () => accepted, stop: () => { stopped = true } }
 }
 
-describe('HTTP API backpressure with a reader that stops reading', () => {
+describe('HTTP API backpressure: a reader that stops reading, and one that reads slowly', () => {
   let a: SpawnedDaemon
   let b: SpawnedDaemon
   let cb: CallbackServer
@@ -85,6 +87,42 @@ describe('HTTP API backpressure with a reader that stops reading', () => {
           `open streams A ${await open(a)} B ${await open(b)}`)
       }
       assert.equal((await request(a.httpAddr ?? '', 'DELETE', `/api/daemon/streams/${s.id as string}`)).status, 204)
+      local.destroy()
+    })
+  }
+
+  /** Takes what `s` has read every 10 ms (a few MB/s, in bursts) until its EOF; resolves with all of it. */
+  async function readSlowly (s: Socket, timeoutMs: number): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    return await new Promise<Buffer>((resolve, reject) => {
+      const tick = setInterval(() => {
+        let chunk: Buffer | null
+        while ((chunk = s.read()) !== null) chunks.push(chunk)
+      }, 10)
+      const timer = setTimeout(() => { clearInterval(tick); reject(new Error(`still reading after ${timeoutMs} ms: ${Buffer.concat(chunks).length} bytes`)) }, timeoutMs)
+      s.once('end', () => { clearInterval(tick); clearTimeout(timer); resolve(Buffer.concat(chunks)) })
+      s.once('error', (err) => { clearInterval(tick); clearTimeout(timer); reject(err) })
+    })
+  }
+
+  for (const direction of ['remote writes, local program reads slowly', 'local program writes, remote program reads slowly'] as const) {
+    it(`${direction}: every byte arrives, in order, then the writer's EOF`, async () => {
+      remote = undefined
+      const res = await request(a.httpAddr ?? '', 'POST', `/api/daemon/peers/${b.peerId}/streams`, { body: { protocol: '/hold/1' } })
+      assert.equal(res.status, 201)
+      const local = connectStream(res.json().socketPath)
+      local.pause()
+      const t = Date.now()
+      while (remote === undefined && Date.now() - t < 10_000) await sleep(20)
+      assert.ok(remote !== undefined, 'the remote program got the stream')
+      const [writer, reader] = direction.startsWith('remote') ? [remote, local] : [local, remote]
+      const data = randomBytes(8 << 20)
+      const got = readSlowly(reader, 60_000)
+      writer.end(data)
+      const received = await got
+      assert.equal(received.length, data.length)
+      assert.equal(createHash('sha256').update(received).digest('hex'), createHash('sha256').update(data).digest('hex'))
+      reader.end()
       local.destroy()
     })
   }

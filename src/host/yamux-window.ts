@@ -46,6 +46,7 @@ interface YamuxStreamWindow {
   state: number
   recvWindow: number
   recvWindowCapacity: number
+  maxStreamWindowSize: number
   sendWindowUpdate: () => void
   sendPause: () => void
 }
@@ -58,14 +59,23 @@ interface YamuxStreamWindow {
 export function patchWindowUpdates (stream: unknown): boolean {
   const s = stream as Partial<YamuxStreamWindow> | null
   if (s == null || typeof s.sendWindowUpdate !== 'function' || typeof s.sendPause !== 'function' ||
-    typeof s.state !== 'number' || typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number') return false
+    typeof s.state !== 'number' || typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number' ||
+    typeof s.maxStreamWindowSize !== 'number') return false
   const sendWindowUpdate = s.sendWindowUpdate
   const sendPause = s.sendPause
   const owesFlag = (stream: YamuxStreamWindow): boolean => stream.state === INIT || stream.state === SYN_RECEIVED
-  // Grants what was consumed: yamux grants up to a full window, so the backlog (received,
-  // not yet read by the program) counts as capacity still open while it computes the update
+  // The backlog (received, not yet read by the program) counts as unconsumed only once the
+  // window has grown to half its largest size (its last doubling), so a stream never holds
+  // more than the largest window. Below that, a program that lags for a moment behind a
+  // burst (a whole window arriving at once, read a few ms later) would turn the transfer into
+  // stop-and-wait, one round trip per window, and stop yamux from growing the window, which
+  // it does only when grants come quickly: over a 40 ms path that halved an echo's rate.
+  const backlog = (stream: YamuxStreamWindow): number =>
+    stream.recvWindow * 2 < stream.maxStreamWindowSize ? 0 : backlogOf(stream)
+  // Grants what was consumed: yamux grants up to a full window, so the backlog counts as
+  // capacity still open while it computes the update
   const grant = (stream: YamuxStreamWindow): void => {
-    const held = Math.min(backlogOf(stream), stream.recvWindow - stream.recvWindowCapacity)
+    const held = Math.min(backlog(stream), stream.recvWindow - stream.recvWindowCapacity)
     if (held <= 0) {
       sendWindowUpdate.call(stream)
       return
@@ -94,7 +104,7 @@ export function patchWindowUpdates (stream: unknown): boolean {
     if (consumed < this.recvWindow / 2) return
     // what the program has not read yet is not consumed (go-yamux grants in Read); asked only
     // here, so a frame that cannot bring an update (most of them) costs no lookup
-    if (consumed - backlogOf(this) < this.recvWindow / 2) return
+    if (consumed - backlog(this) < this.recvWindow / 2) return
     grant(this)
   }
   s.sendPause = function (this: YamuxStreamWindow): void {

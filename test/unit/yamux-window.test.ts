@@ -161,8 +161,11 @@ describe('yamux window updates', () => {
 describe('a backlog the program has not read (src/streams/backlog.ts)', () => {
   const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 50)) }
 
+  // the backlog counts once the window is at its largest: here from the start
+  const atMaxWindow = (): (() => any) => leanYamux({ streamOptions: { maxStreamWindowSize: 256 << 10 } })
+
   it('is granted as window only once the program reads it: never more than one window outstanding', async () => {
-    const { a, b, sent } = muxerPair(leanYamux)
+    const { a, b, sent } = muxerPair(atMaxWindow)
     const { local, remote } = await open(a, b)
     const window = (remote as any).recvWindow as number
     const size = 4 * window
@@ -202,6 +205,20 @@ describe('a backlog the program has not read (src/streams/backlog.ts)', () => {
     }
     assert.ok(Buffer.from(got.subarray()).equals(data), 'everything arrived, in order')
     assert.ok(mostHeld <= (remote as any).recvWindow, `the reader held ${mostHeld} bytes, more than the ${(remote as any).recvWindow}-byte window`)
+  })
+
+  it('below the largest window, a backlog does not hold the grant back (the window grows as before)', async () => {
+    const { a, b, sent } = muxerPair(leanYamux)
+    const { local, remote } = await open(a, b)
+    const window = (remote as any).recvWindow as number
+    assert.ok(window < (remote as any).maxStreamWindowSize)
+    trackBacklog(remote, () => window)
+    const got = receive(remote, window)
+    for (let i = 0; i < window; i += 65536) local.send(new Uint8Array(65536))
+    await got
+    await settle()
+    assert.ok(sent.b.some(f => f.type === WINDOW_UPDATE && f.length >= window / 2), 'B granted the window it received')
+    trackBacklog(remote, undefined)
   })
 
   it('a stream nobody tracks grants as before', async () => {

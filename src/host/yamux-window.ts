@@ -11,12 +11,12 @@
  * blocked only when its window is zero, and then the whole window is consumed, which is
  * more than half. Window auto-tuning is untouched: it runs whenever an update is sent.
  *
- * Bytes the stream's reader has taken but the program has not read yet (its backlog,
- * `src/streams/backlog.ts`) do not count as consumed either, as in go-yamux, which grants in
- * `Read`: a stream resumed with a whole window still waiting for a slow program does not
- * invite a second window behind it. No sender stalls on this either: a backlog is granted
- * when the program reads it, and the bridge resumes (so grants) at each drain of the
- * program's socket.
+ * Once the window has grown to half its largest size or more, bytes the stream's reader has
+ * taken but the program has not read yet (its backlog, `src/streams/backlog.ts`) do not count
+ * as consumed either, as in go-yamux, which grants in `Read`: a stream resumed with a whole
+ * window still waiting for a slow program does not invite a second window behind it. No
+ * sender stalls on this either: a backlog is granted when the program reads it, and the
+ * bridge resumes (so grants) at each drain of the program's socket.
  *
  * A new stream's SYN (a stream we open) or ACK (one we accept) waits for the first data
  * frame, which usually follows within the same turn (a protocol proposal, its echo) and

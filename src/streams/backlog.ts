@@ -12,9 +12,11 @@
  * (docs/performance.md, "What limits the open goals").
  *
  * go-yamux grants window in `Read`, as the application consumes. The muxer wrapper
- * (`src/host/yamux-window.ts`) does the same by asking this registry before it grants:
- * whatever is still in the backlog stays counted against the window, and is granted once
- * the program reads it (the bridge resumes the stream on the socket's drain, which grants).
+ * (`src/host/yamux-window.ts`) does the same, once the window is large (from its last
+ * doubling on), by asking this registry before it grants: whatever is still in the backlog
+ * stays counted against the window, and is granted once the program reads it (the bridge
+ * resumes the stream on the socket's drain, which grants). A stream so holds at most one
+ * window of the largest size for the program.
  *
  * The registry is keyed by the stream object and holds no strong reference to it; a reader
  * that stops tracking (or a stream that is collected) leaves nothing behind. A stream nobody

@@ -5,8 +5,9 @@
  * - Backpressure both ways without polling: a full libp2p send buffer pauses the socket
  *   until the stream's `drain`; a full socket pauses the stream (yamux then stops granting
  *   window to the remote) until the socket's `drain`. What waits in the socket for the
- *   program is the stream's backlog (`backlog.ts`): the muxer grants it as window only once
- *   the program has read it, so a stream holds at most one window for a slow program.
+ *   program is the stream's backlog (`backlog.ts`): once the window is large, the muxer
+ *   grants it as window only after the program has read it, so a stream holds at most one
+ *   window of the largest size (16 MiB) for a slow program, not two.
  * - No copies: socket chunks go to `stream.send` as they are (the full reads of one I/O
  *   phase together, as one list); a `Uint8ArrayList` from the stream is written chunk by
  *   chunk.

@@ -45,18 +45,27 @@ describe('HTTP API backpressure: a reader that stops reading, and one that reads
     await Promise.all([a?.stop(), b?.stop()])
   })
 
+  /**
+   * Opens a /hold/1 stream A→B; both programs' sockets start paused. Resolves with the
+   * stream's id and `[writer, reader]` for `direction` ("remote writes…" or "local…").
+   */
+  async function openHeld (direction: string): Promise<{ id: string, local: Socket, writer: Socket, reader: Socket }> {
+    remote = undefined
+    const res = await request(a.httpAddr ?? '', 'POST', `/api/daemon/peers/${b.peerId}/streams`, { body: { protocol: '/hold/1' } })
+    assert.equal(res.status, 201)
+    const { id, socketPath } = res.json()
+    const local = connectStream(socketPath)
+    local.pause()
+    const t = Date.now()
+    while (remote === undefined && Date.now() - t < 10_000) await sleep(20)
+    assert.ok(remote !== undefined, 'the remote program got the stream')
+    const [writer, reader] = direction.startsWith('remote') ? [remote, local] : [local, remote]
+    return { id, local, writer, reader }
+  }
+
   for (const direction of ['remote writes, local program stops reading', 'local program writes, remote program stops reading'] as const) {
     it(direction, async () => {
-      remote = undefined
-      const res = await request(a.httpAddr ?? '', 'POST', `/api/daemon/peers/${b.peerId}/streams`, { body: { protocol: '/hold/1' } })
-      assert.equal(res.status, 201)
-      const s = res.json()
-      const local = connectStream(s.socketPath)
-      local.pause()
-      const t = Date.now()
-      while (remote === undefined && Date.now() - t < 10_000) await sleep(20)
-      assert.ok(remote !== undefined, 'the remote program got the stream')
-      const [writer, reader] = direction.startsWith('remote') ? [remote, local] : [local, remote]
+      const { id, local, writer, reader } = await openHeld(direction)
       const rss0 = [rssKiB(a.proc.pid ?? 0), rssKiB(b.proc.pid ?? 0)]
 
       const f = flood(writer)
@@ -86,7 +95,7 @@ describe('HTTP API backpressure: a reader that stops reading, and one that reads
           `reader ended ${String(reader.readableEnded)} destroyed ${String(reader.destroyed)}, writer destroyed ${String(writer.destroyed)}; ` +
           `open streams A ${await open(a)} B ${await open(b)}`)
       }
-      assert.equal((await request(a.httpAddr ?? '', 'DELETE', `/api/daemon/streams/${s.id as string}`)).status, 204)
+      assert.equal((await request(a.httpAddr ?? '', 'DELETE', `/api/daemon/streams/${id}`)).status, 204)
       local.destroy()
     })
   }
@@ -107,15 +116,7 @@ describe('HTTP API backpressure: a reader that stops reading, and one that reads
 
   for (const direction of ['remote writes, local program reads slowly', 'local program writes, remote program reads slowly'] as const) {
     it(`${direction}: every byte arrives, in order, then the writer's EOF`, async () => {
-      remote = undefined
-      const res = await request(a.httpAddr ?? '', 'POST', `/api/daemon/peers/${b.peerId}/streams`, { body: { protocol: '/hold/1' } })
-      assert.equal(res.status, 201)
-      const local = connectStream(res.json().socketPath)
-      local.pause()
-      const t = Date.now()
-      while (remote === undefined && Date.now() - t < 10_000) await sleep(20)
-      assert.ok(remote !== undefined, 'the remote program got the stream')
-      const [writer, reader] = direction.startsWith('remote') ? [remote, local] : [local, remote]
+      const { local, writer, reader } = await openHeld(direction)
       const data = randomBytes(8 << 20)
       const got = readSlowly(reader, 60_000)
       writer.end(data)

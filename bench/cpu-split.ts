@@ -8,6 +8,7 @@
  * (`/proc/<pid>/stat`), the wall time, and how many cores were busy on average.
  *
  *   npm run bench:cpu -- --target libp2pd-http,libp2pd-p2pd --op stream-per-request --rounds 3
+ *   npm run bench:cpu -- --target jslibp2p,relay,libp2pd-p2pd --op round-trips --requests 20000
  *
  * The tool's own process is the program (the worker of `npm run bench`); `pids()` of the
  * target are the measured processes (the two daemons, A first, for libp2pd; the relays;
@@ -19,13 +20,14 @@ import '../src/polyfill.ts'
 import { readdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { cpuSeconds, procStat } from './measure.ts'
-import { now } from './scenario.ts'
+import { now, readExactly } from './scenario.ts'
+import { ECHO_PROTOCOL } from './scenarios/round-trips.ts'
 import { REQUEST_PROTOCOL, requestOnNewStream } from './scenarios/stream-per-request.ts'
 import { UNARY_PROTOCOL } from './scenarios/unary.ts'
 import { targets as allTargets } from './targets/index.ts'
 import type { Pair } from './target.ts'
 
-const OPS = ['stream-per-request', 'unary'] as const
+const OPS = ['stream-per-request', 'unary', 'round-trips'] as const
 type Op = typeof OPS[number]
 
 const { values: flags } = parseArgs({
@@ -75,6 +77,12 @@ async function prepare (pair: Pair, signal: AbortSignal): Promise<() => Promise<
   if (op === 'stream-per-request') {
     await pair.handle(REQUEST_PROTOCOL, 'echo', { signal })
     return async () => await requestOnNewStream(pair, message, signal)
+  }
+  if (op === 'round-trips') {
+    // one stream for the whole run, closed with the pair
+    await pair.handle(ECHO_PROTOCOL, 'echo', { signal })
+    const pipe = await pair.open(ECHO_PROTOCOL, { signal })
+    return async () => { await pipe.write(message); await readExactly(pipe, message.byteLength, signal) }
   }
   const plane = pair.unary
   if (plane === undefined) throw new Error('this target has no unary plane (only libp2pd-p2pd)')
@@ -127,7 +135,8 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-console.log(`## CPU per ${op === 'unary' ? 'unary call' : 'request (new stream, 64 B echo)'}: ${requests} after ${warmup} warm-up, ${rounds} round(s), µs per operation\n`)
+const what = { 'stream-per-request': 'request (new stream, 64 B echo)', unary: 'unary call', 'round-trips': '64 B round trip on one open stream' }[op]
+console.log(`## CPU per ${what}: ${requests} after ${warmup} warm-up, ${rounds} round(s), µs per operation\n`)
 console.log('"measured N" are the target\'s own processes (libp2pd, reference: daemon A then B), "program" is this process.\n')
 for (const [name, rows] of results) {
   const columns = Object.keys(rows[0])

@@ -2,7 +2,8 @@
 import { quantile, totalCpu } from '../measure.ts'
 import { now, readExactly, type Scenario } from '../scenario.ts'
 
-const PROTOCOL = '/bench/echo/1.0.0'
+/** The echo protocol the round trips run on (also `bench:cpu --op round-trips`). */
+export const ECHO_PROTOCOL = '/bench/echo/1.0.0'
 
 export const roundTrips: Scenario = {
   name: 'round-trips',
@@ -13,8 +14,8 @@ export const roundTrips: Scenario = {
   appliesTo: () => true,
   timeoutMs: (sizes) => 30_000 + (sizes.roundTripsWarmup + sizes.roundTrips) * 5,
   async run (pair, { sizes, signal }) {
-    await pair.handle(PROTOCOL, 'echo', { signal })
-    const pipe = await pair.open(PROTOCOL, { signal })
+    await pair.handle(ECHO_PROTOCOL, 'echo', { signal })
+    const pipe = await pair.open(ECHO_PROTOCOL, { signal })
     try {
       const message = new Uint8Array(64).fill(0x62)
       for (let i = 0; i < sizes.roundTripsWarmup; i++) {

@@ -24,12 +24,15 @@ const p2pdClient = (d: SpawnedDaemon): ReturnType<typeof createP2pdClient> =>
 for (const pubsubRouter of ['gossipsub', 'floodsub'] as const) {
   it(`busy daemons stop with exit 143 (${pubsubRouter})`, { timeout: 90_000 }, async () => {
     const [a, b] = await Promise.all([0, 1].map(async () => await spawnDaemon({ dht: 'server', pubsub: true, pubsubRouter })))
+    // the load loops run until this is false: the finally ends them on a failure too
+    let running = true
     try {
       await a.client.connect(b.peerId, b.addrs)
-      await b.client.handle('/busy/1.0.0', async s => { s.pipe(s) })
+      for (const protocol of ['/echo/1.0.0', '/busy/1.0.0']) await b.client.handle(protocol, async s => { s.pipe(s) })
       const [pa, pb] = [p2pdClient(a), p2pdClient(b)]
-      let running = true
       const loops: Array<Promise<void>> = []
+      // streams that carried their bytes before the stop: the load must really have run
+      const echoed = { http: 0, p2pd: 0 }
       // every failure is expected once a daemon stops; the loop just tries again
       const loop = (fn: () => Promise<unknown>): void => {
         loops.push((async () => { while (running) await fn().catch(async () => { await new Promise(resolve => setTimeout(resolve, 20)) }) })())
@@ -39,12 +42,16 @@ for (const pubsubRouter of ['gossipsub', 'floodsub'] as const) {
           const s = await a.client.openStream(b.peerId, protocol)
           s.end(Buffer.alloc(64 << 10))
           await drain(s)
+          echoed.http++
         })
       }
       loop(async () => {
         const s = await pa.openStream(peerIdFromString(b.peerId), '/echo/1.0.0')
-        await s.sink([new Uint8Array(1024)])
-        await drain(s.source)
+        s.send(new Uint8Array(1024))
+        let got = 0
+        for await (const chunk of s) if ((got += chunk.byteLength) >= 1024) break
+        await s.close()
+        echoed.p2pd++
       })
       for (const [d, p] of [[a, pa], [b, pb]] as const) {
         loop(async () => { await drain(d.client.dht.findProviders(CID, { timeout: 2000 })) })
@@ -55,6 +62,7 @@ for (const pubsubRouter of ['gossipsub', 'floodsub'] as const) {
       await Promise.all(held.map(async s => { await s.ready() }))
       const heldP2pd = [await pa.pubsub.subscribe('busy'), await pb.pubsub.subscribe('busy')]
       await new Promise(resolve => setTimeout(resolve, 1500))
+      assert.ok(echoed.http > 0 && echoed.p2pd > 0, `streams echoed before the stop: ${JSON.stringify(echoed)}`)
 
       await a.stop()
       await b.stop()
@@ -65,6 +73,7 @@ for (const pubsubRouter of ['gossipsub', 'floodsub'] as const) {
       assert.equal(a.process.exitCode, 143, a.stderrTail())
       assert.equal(b.process.exitCode, 143, b.stderrTail())
     } finally {
+      running = false
       await Promise.all([a.stop(), b.stop()])
     }
   })

@@ -14,7 +14,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { createLibp2p } from 'libp2p'
 import { coalesceWrites, coalescingTcp, inOneWrite } from '../../src/host/tcp-coalesce.js'
 import { componentLogger } from '../../src/host/quiet-logger.js'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 
 /** A socket stand-in that records what the batching does; `full` makes the n-th write fail. */
@@ -156,7 +156,7 @@ describe('frames in one write (inOneWrite)', () => {
       })
       const stream = await a.dialProtocol(b.getMultiaddrs()[0], '/t/1')
       const got: number[] = []
-      stream.addEventListener('message', evt => { got.push(...evt.data.subarray()) })
+      stream.addEventListener('message', (evt: StreamMessageEvent) => { got.push(...evt.data.subarray()) })
       const ended = once(stream, 'remoteCloseWrite')
       stream.send(Uint8Array.of(0))
       await ended

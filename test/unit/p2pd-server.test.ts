@@ -16,6 +16,7 @@ import { encodeDelimited, encodeVarint, readDelimited, writeDelimited } from '..
 import { describeError, peerInfo, timeoutMs } from '../../src/api/p2pd/responses.ts'
 import { Errors } from '../../src/errors.ts'
 import { HivemindRequest, PersistentConnectionRequest, PersistentConnectionResponse, Request, Response } from '../../src/proto/p2pd.ts'
+import { OwnEndpoints } from '../../src/net/own-endpoints.ts'
 import { HandlerRegistry } from '../../src/streams/handlers.ts'
 import { StreamTable } from '../../src/streams/table.ts'
 import type { CoreContext } from '../../src/core/context.ts'
@@ -42,6 +43,7 @@ async function stubContext (overrides: { maxMessageSize?: number, idleTimeoutMs?
     streams: new StreamTable(),
     handlers: new HandlerRegistry(node, log),
     socketDir: undefined as any,
+    ownEndpoints: new OwnEndpoints(),
     log
   }
 }

@@ -30,8 +30,8 @@ interface StubConnection {
 }
 
 /** A node with one connection per entry. */
-function stubNode (conns: StubConnection[]): EventTarget & { ctx: CoreContext } {
-  const node = new EventTarget() as EventTarget & { ctx: CoreContext }
+function stubNode (conns: StubConnection[]): EventTarget & { ctx: CoreContext, getConnections: () => StubConnection[] } {
+  const node = new EventTarget() as EventTarget & { ctx: CoreContext, getConnections: () => StubConnection[] }
   const list = conns.map((c, i) => ({ status: 'open', remotePeer: `peer${i}`, timeline: { open: Date.now() - c.age }, ...c }))
   Object.assign(node, {
     getConnections: () => list,
@@ -115,7 +115,7 @@ describe('routing table wait', () => {
     const node = stubNode([{ age: 0, protocols: ['/ipfs/id/1.0.0'] }])
     const table = new Table()
     setTimeout(() => {
-      Object.assign((node.getConnections as () => StubConnection[])()[0], { identified: true })
+      Object.assign(node.getConnections()[0], { identified: true })
       node.dispatchEvent(new Event('peer:identify'))
     }, 100)
     const ms = await timed(untilRoutingTableUsable(node.ctx, { routingTable: table }, new AbortController().signal))

@@ -10,6 +10,7 @@
  * with a 95% interval: drift cancels within a round, and the order cannot favour either.
  *
  *   npm run bench:compare -- --base HEAD~1 --scenario unary --target libp2pd-p2pd --rounds 8
+ *   npm run bench:compare -- --base HEAD~1 --scenario bulk --bulk-mib 1024 --rounds 8
  *
  * `--base` and `--head` are git revisions, built into temporary snapshots (`git archive`,
  * this checkout's `node_modules`, `tsc`); `--head` defaults to this checkout's own build
@@ -33,16 +34,25 @@ const { values: flags } = parseArgs({
     scenario: { type: 'string', default: 'stream-per-request,unary' },
     target: { type: 'string', default: 'libp2pd-http,libp2pd-p2pd' },
     rounds: { type: 'string', default: '8' },
+    // passed through to each run (bench/run.ts): the bulk transfer's size, and short warm-ups
+    'bulk-mib': { type: 'string' },
+    cold: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (flags.help === true || flags.base === undefined) {
-  console.log('usage: npm run bench:compare -- --base <git rev> [--head <git rev>] [--scenario a,b] [--target libp2pd-http,libp2pd-p2pd] [--rounds 8]')
+  console.log('usage: npm run bench:compare -- --base <git rev> [--head <git rev>] [--scenario a,b] [--target libp2pd-http,libp2pd-p2pd] [--rounds 8] [--bulk-mib N] [--cold]')
   process.exit(flags.help === true ? 0 : 1)
 }
 
 const temporary: string[] = []
+
+/** The run options every round passes on to bench/run.ts. */
+const passed = [
+  ...(flags['bulk-mib'] === undefined ? [] : ['--bulk-mib', flags['bulk-mib']]),
+  ...(flags.cold ? ['--cold'] : [])
+]
 
 /** Builds `rev` into a temporary directory; returns its `bin/libp2pd.js`. */
 function snapshot (rev: string): string {
@@ -66,7 +76,7 @@ function runOnce (bin: string): Map<string, { value: number, cpu?: number }> {
   try {
     const json = path.join(dir, 'run.json')
     try {
-      execFileSync(process.execPath, ['--import', 'tsx', RUN, '--scenario', flags.scenario, '--target', flags.target, '--runs', '1', '--json', json],
+      execFileSync(process.execPath, ['--import', 'tsx', RUN, '--scenario', flags.scenario, '--target', flags.target, '--runs', '1', '--json', json, ...passed],
         { cwd: ROOT, env: { ...process.env, LIBP2PD_BENCH_BIN: bin }, stdio: ['ignore', 'ignore', 'inherit'] })
     } catch (err: any) {
       // a cell whose run failed exits 1 after writing the others: keep what there is

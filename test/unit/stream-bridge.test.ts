@@ -32,9 +32,12 @@ const node = async (): Promise<Libp2p> => await createLibp2p({
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
   connectionEncrypters: [noise()],
-  // a window that reaches its largest size (1 MiB here, 16 MiB by default) within a test:
-  // from there on a program's backlog is not granted again until it reads it
-  streamMuxers: [leanYamux({ streamOptions: { maxStreamWindowSize: WINDOW_MAX } })]
+  // every stream's window at its largest size from the start (1 MiB here; by default it
+  // starts at 256 KiB and grows to 16 MiB): from that size on, a program's backlog is not
+  // granted again until it reads it. Waiting for the window to grow made the test depend on
+  // the machine (it grows only while grants follow each other quickly; on a busy CI machine
+  // it stayed at half). Both ends are these nodes, so both assume the same initial window.
+  streamMuxers: [leanYamux({ streamOptions: { initialStreamWindowSize: WINDOW_MAX, maxStreamWindowSize: WINDOW_MAX } })]
 })
 
 before(async () => {
@@ -226,13 +229,8 @@ test('a program that reads slower than the network: the daemon side holds at mos
 
   // what A's side holds for the program: the stream's read buffer and the socket's queue
   let mostHeld = 0
-  let windowThen = 0
   const sampler = setInterval(() => {
-    const held = stream.readBufferLength + daemonSide.writableLength
-    if (held > mostHeld) {
-      mostHeld = held
-      windowThen = (stream as any).recvWindow
-    }
+    mostHeld = Math.max(mostHeld, stream.readBufferLength + daemonSide.writableLength)
   }, 1)
 
   // the program takes what its socket has read, up to 256 KiB, every 10 ms (a few MB/s): in
@@ -274,6 +272,5 @@ test('a program that reads slower than the network: the daemon side holds at mos
   assert.equal((await done).error, undefined)
   // one window plus a frame in flight (the stock grant held two: a window in the socket, and
   // the one granted for it)
-  assert.equal(windowThen, WINDOW_MAX, 'the window had grown to its largest')
-  assert.ok(mostHeld <= WINDOW_MAX + (256 << 10), `the daemon side held ${mostHeld} bytes with a ${windowThen}-byte window`)
+  assert.ok(mostHeld <= WINDOW_MAX + (256 << 10), `the daemon side held ${mostHeld} bytes with a ${WINDOW_MAX}-byte window`)
 })

@@ -20,6 +20,13 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
   const enc = (text: string): Uint8Array => new TextEncoder().encode(text)
   const HEADER = '/multistream/1.0.0\n'
   const PROTOCOL = '/bench/echo/1.0.0\n'
+  const text = (bytes: Uint8ArrayList | Uint8Array): string => new TextDecoder().decode(bytes.subarray())
+  /** Everything `stream` carries, to its end. */
+  const readToEnd = async (stream: AsyncIterable<Uint8Array | Uint8ArrayList>): Promise<Uint8ArrayList> => {
+    const got = new Uint8ArrayList()
+    for await (const chunk of stream) got.append(chunk)
+    return got
+  }
 
   /** The data frames B sends when it answers a proposal the way `mss.handle` does. */
   async function answerFrames (make: () => () => any): Promise<Frame[]> {
@@ -29,12 +36,12 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     await dialer.writeV([enc(HEADER), enc(PROTOCOL)])
     const listener = lpStream(remote)
     // mss.handle: read the header, echo it, read the protocol, echo it (two writes)
-    assert.equal(new TextDecoder().decode((await listener.read()).subarray()), HEADER)
+    assert.equal(text(await listener.read()), HEADER)
     await listener.write(enc(HEADER))
-    assert.equal(new TextDecoder().decode((await listener.read()).subarray()), PROTOCOL)
+    assert.equal(text(await listener.read()), PROTOCOL)
     await listener.write(enc(PROTOCOL))
-    assert.equal(new TextDecoder().decode((await dialer.read()).subarray()), HEADER)
-    assert.equal(new TextDecoder().decode((await dialer.read()).subarray()), PROTOCOL)
+    assert.equal(text(await dialer.read()), HEADER)
+    assert.equal(text(await dialer.read()), PROTOCOL)
     return sent.b.filter(f => f.type === DATA)
   }
 
@@ -48,7 +55,7 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     const { local, remote } = await open(a, b)
     await lpStream(remote).write(enc(HEADER))
     const read = lpStream(local).read({ signal: AbortSignal.timeout(2_000) })
-    assert.equal(new TextDecoder().decode((await read).subarray()), HEADER)
+    assert.equal(text(await read), HEADER)
   })
 
   it('a stream closed right after its header echo sends the echo before its FIN', async () => {
@@ -56,15 +63,12 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     const { local, remote } = await open(a, b)
     await lpStream(remote).write(enc(HEADER))
     await remote.close()
-    const got = new Uint8ArrayList()
-    for await (const chunk of local) got.append(chunk)
+    const got = await readToEnd(local)
     assert.equal(got.byteLength, 20, 'the echo arrived before the end of the stream')
   })
 
   /** leanYamux on a daemon whose PROTOCOL answers every stream (hivemind unary handlers). */
   const answeringYamux = (): (() => any) => leanYamux({}, { holdAnswerFor: protocol => protocol === PROTOCOL.trimEnd() })
-
-  const text = (bytes: Uint8ArrayList): string => new TextDecoder().decode(bytes.subarray())
 
   /**
    * An optimistic dialer: header, proposal and a request in one write. B answers as
@@ -137,8 +141,7 @@ describe('multistream-select answers of an accepted stream (src/host/multistream
     const { dialer, listener } = await optimisticOpen(answeringYamux, PROTOCOL)
     const started = Date.now()
     await listener.unwrap().close()
-    const got = new Uint8ArrayList()
-    for await (const chunk of dialer.unwrap()) got.append(chunk)
+    const got = await readToEnd(dialer.unwrap())
     assert.equal(got.byteLength, 20 + 19, 'the answer arrived before the end of the stream')
     assert.ok(Date.now() - started < OPTIMISTIC_HOLD_MS, 'the close did not wait for the hold')
   })

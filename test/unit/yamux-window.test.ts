@@ -14,6 +14,7 @@ import { ACK, DATA, SYN, WINDOW_UPDATE, closeMuxers, muxerPair, open, receive } 
 import type { Stream } from '@libp2p/interface'
 
 afterEach(closeMuxers)
+
 /** Sends 200 messages of 64 bytes A→B and returns how many window updates B sent. */
 async function windowUpdatesFor200Messages (make: () => () => any): Promise<number> {
   const { a, b, framesFromB } = muxerPair(make)

@@ -15,6 +15,12 @@
  * `--base` and `--head` are git revisions, built into temporary snapshots (`git archive`,
  * this checkout's `node_modules`, `tsc`); `--head` defaults to this checkout's own build
  * (run `npm run build` first; `npm run bench:compare` does). A snapshot is removed at the end.
+ *
+ * `--base-node-args` and `--head-node-args` give each side's daemons extra `node` flags
+ * (`LIBP2PD_BENCH_NODE_ARGS`), so that a flag is compared in paired rounds too; with them
+ * `--base` may be left out, and both sides run this checkout's build:
+ *
+ *   npm run bench:compare -- --base-node-args=--max-semi-space-size=4 --head-node-args=--max-semi-space-size=16
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
@@ -37,12 +43,17 @@ const { values: flags } = parseArgs({
     // passed through to each run (bench/run.ts): the bulk transfer's size, and short warm-ups
     'bulk-mib': { type: 'string' },
     cold: { type: 'boolean', default: false },
+    // each side's extra daemon node flags, space-separated (LIBP2PD_BENCH_NODE_ARGS)
+    'base-node-args': { type: 'string' },
+    'head-node-args': { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
 
-if (flags.help === true || flags.base === undefined) {
-  console.log('usage: npm run bench:compare -- --base <git rev> [--head <git rev>] [--scenario a,b] [--target libp2pd-http,libp2pd-p2pd] [--rounds 8] [--bulk-mib N] [--cold]')
+/** Whether the two sides differ in their daemons' node flags (then `--base` is optional). */
+const comparesFlags = flags['base-node-args'] !== undefined || flags['head-node-args'] !== undefined
+if (flags.help === true || (flags.base === undefined && !comparesFlags)) {
+  console.log('usage: npm run bench:compare -- --base <git rev> [--head <git rev>] [--base-node-args=<flags>] [--head-node-args=<flags>] [--scenario a,b] [--target libp2pd-http,libp2pd-p2pd] [--rounds 8] [--bulk-mib N] [--cold]')
   process.exit(flags.help === true ? 0 : 1)
 }
 
@@ -70,14 +81,17 @@ function snapshot (rev: string): string {
 
 interface RunJson { cells: Array<{ scenario: string, target: string, runs: Array<{ value: number, cpu?: number }> }> }
 
-/** One run of every (scenario, target) on the daemon at `bin`. */
-function runOnce (bin: string): Map<string, { value: number, cpu?: number }> {
+/** One side of the comparison: a daemon build and the node flags its daemons run with. */
+interface Side { bin: string, nodeArgs?: string }
+
+/** One run of every (scenario, target) on one side's daemons. */
+function runOnce ({ bin, nodeArgs }: Side): Map<string, { value: number, cpu?: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-compare-run-'))
   try {
     const json = path.join(dir, 'run.json')
     try {
       execFileSync(process.execPath, ['--import', 'tsx', RUN, '--scenario', flags.scenario, '--target', flags.target, '--runs', '1', '--json', json, ...passed],
-        { cwd: ROOT, env: { ...process.env, LIBP2PD_BENCH_BIN: bin }, stdio: ['ignore', 'ignore', 'inherit'] })
+        { cwd: ROOT, env: { ...process.env, LIBP2PD_BENCH_BIN: bin, ...(nodeArgs === undefined ? {} : { LIBP2PD_BENCH_NODE_ARGS: nodeArgs }) }, stdio: ['ignore', 'ignore', 'inherit'] })
     } catch (err: any) {
       // a cell whose run failed exits 1 after writing the others: keep what there is
       process.stderr.write(`the run of ${bin} failed (${String(err.message).split('\n')[0]}); its missing cells drop out of this round\n`)
@@ -93,8 +107,9 @@ function runOnce (bin: string): Map<string, { value: number, cpu?: number }> {
 }
 
 try {
-  const base = snapshot(flags.base)
-  const head = flags.head === undefined ? path.join(ROOT, 'bin', 'libp2pd.js') : snapshot(flags.head)
+  const own = path.join(ROOT, 'bin', 'libp2pd.js')
+  const base: Side = { bin: flags.base === undefined ? own : snapshot(flags.base), nodeArgs: flags['base-node-args'] }
+  const head: Side = { bin: flags.head === undefined ? own : snapshot(flags.head), nodeArgs: flags['head-node-args'] }
   const rounds = Math.max(2, Number(flags.rounds))
   const pairs = new Map<string, Array<{ base: { value: number, cpu?: number }, head: { value: number, cpu?: number } }>>()
   for (let round = 1; round <= rounds; round++) {
@@ -114,7 +129,8 @@ try {
     console.error('no (scenario, target) completed on both builds in any round: nothing to compare')
     process.exitCode = 1
   }
-  console.log(`## ${flags.head ?? 'this build'} against ${flags.base}: ${rounds} paired rounds\n`)
+  const label = (rev: string | undefined, nodeArgs: string | undefined): string => `${rev ?? 'this build'}${nodeArgs === undefined ? '' : ` (node ${nodeArgs})`}`
+  console.log(`## ${label(flags.head, flags['head-node-args'])} against ${label(flags.base, flags['base-node-args'])}: ${rounds} paired rounds\n`)
   console.log('Rates (ops/s, MB/s): above 1 is faster. Memory scenarios: below 1 is smaller. An interval that contains 1 means no difference could be seen.\n')
   console.log('| scenario | target | base (mean) | head (mean) | head ÷ base | 95% interval | CPU head ÷ base |')
   console.log('|---|---|---:|---:|---:|---|---:|')

@@ -14,6 +14,7 @@ import { createLibp2p } from 'libp2p'
 import { buildRouting } from './routing.js'
 import { buildPubsub } from './pubsub.js'
 import { reattachPubsub } from './pubsub-reattach.js'
+import { connectFloodsubOnce } from './floodsub-connect-once.js'
 import { loadPrivateKey, loadPsk } from './identity.js'
 import { openDatastore } from './datastore.js'
 import { AGENT_VERSION } from './version.js'
@@ -170,7 +171,9 @@ export async function createHost (config: DaemonConfig, options: CreateHostOptio
   const restoreMerges = shortcutProtocolMerges(node.peerStore, node)
   // (`components` is not in the public type; an unexpected shape is left alone)
   patchHandlerLookups((node as unknown as { components?: { registrar?: unknown } }).components?.registrar)
-  // (without pubsub, or with an unexpected router shape, it installs nothing)
+  // (without pubsub, or with an unexpected router shape, these install nothing; before
+  // reattachPubsub, whose calls go through the serialized onConnect too)
+  connectFloodsubOnce((node.services as { pubsub?: unknown }).pubsub)
   const pubsubReattach = reattachPubsub(node, (node.services as { pubsub?: unknown }).pubsub)
   return {
     node: host,

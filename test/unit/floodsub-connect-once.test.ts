@@ -16,7 +16,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { connectFloodsubOnce } from '../../src/host/floodsub-connect-once.js'
 import { buildPubsub } from '../../src/host/pubsub.js'
-import { sleep } from '../integration/helpers/program.js'
+import { eventually } from '../integration/helpers/program.js'
 import type { DaemonConfig } from '../../src/config/index.js'
 
 const PATCHED = process.env.UNPATCHED === undefined
@@ -32,15 +32,6 @@ async function node (router: 'floodsub' | 'gossipsub'): Promise<any> {
     streamMuxers: [yamux()],
     services: { identify: identify(), ...(await buildPubsub(config)) } as any
   })
-}
-
-async function eventually (check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (check()) return true
-    await sleep(20)
-  }
-  return check()
 }
 
 describe('floodsub: one outbound stream per connection', () => {

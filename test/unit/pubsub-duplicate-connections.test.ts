@@ -16,19 +16,10 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { buildPubsub } from '../../src/host/pubsub.js'
 import { reattachPubsub } from '../../src/host/pubsub-reattach.js'
-import { sleep } from '../integration/helpers/program.js'
+import { eventually, sleep } from '../integration/helpers/program.js'
 import type { DaemonConfig } from '../../src/config/index.js'
 
 const PATCHED = process.env.UNPATCHED === undefined
-
-async function eventually (check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (check()) return true
-    await sleep(20)
-  }
-  return check()
-}
 
 async function node (router: 'floodsub' | 'gossipsub', patched: boolean): Promise<any> {
   const config = { pubsub: { enabled: true, sign: true, router, heartbeatIntervalMs: 0 } } as unknown as DaemonConfig

@@ -135,3 +135,13 @@ export function sha256 (data: Buffer): string {
 export async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
 }
+
+/** Polls `check` every 20 ms until it holds or `ms` have passed; returns its last answer. */
+export async function eventually (check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (check()) return true
+    await sleep(20)
+  }
+  return check()
+}

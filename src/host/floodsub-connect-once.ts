@@ -4,9 +4,10 @@
  *
  * js-libp2p's registrar calls a pubsub router's topology `onConnect` on every `peer:identify`
  * event, and one connection can be identified twice in quick succession (an identify-push
- * right behind the identify: 31 ms apart in the flake below). floodsub's `_onPeerConnected` skips a connection that already carries
- * its outbound stream, but a stream still negotiating has no protocol yet, so a second call
- * made while the first call's stream negotiates opens a second outbound stream. The remote
+ * right behind the identify; 31 ms apart in the flake that found this). floodsub's
+ * `_onPeerConnected` skips a connection that already carries its outbound stream, but a
+ * stream still negotiating has no protocol yet, so a second call made while the first
+ * call's stream negotiates opens a second outbound stream. The remote
  * accepts one inbound floodsub stream per connection (floodsub's `maxInboundStreams`, 1): it
  * answers the second stream's proposal, then resets it. The router, meanwhile, has kept the
  * stream whose negotiation finished last, usually that second one, and writes everything to

@@ -7,9 +7,9 @@
  * right behind the identify; 31 ms apart in the flake that found this). floodsub's
  * `_onPeerConnected` skips a connection that already carries its outbound stream, but a
  * stream still negotiating has no protocol yet, so a second call made while the first
- * call's stream negotiates opens a second outbound stream. The remote
- * accepts one inbound floodsub stream per connection (floodsub's `maxInboundStreams`, 1): it
- * answers the second stream's proposal, then resets it. The router, meanwhile, has kept the
+ * call's stream negotiates opens a second outbound stream. The remote accepts one inbound
+ * floodsub stream per connection (floodsub's `maxInboundStreams`, 1): it answers the
+ * second stream's proposal, then resets it. The router, meanwhile, has kept the
  * stream whose negotiation finished last, usually that second one, and writes everything to
  * it: a subscription sent then is lost, and pubsub from this side is silent until the peers
  * reconnect (seen: `http-api.test.ts` "pubsub: …", B never showed up as a topic peer;
@@ -45,9 +45,8 @@ export function connectFloodsubOnce (router: unknown): boolean {
   const call = (original as OnConnect).bind(r)
   const running = new WeakMap<Connection, Promise<void>>()
   r._onPeerConnected = async (peerId: PeerId, connection: Connection): Promise<void> => {
-    const earlier = running.get(connection)
-    // (an earlier call's failure is its own caller's to see; this call runs after it anyway)
-    const run = (earlier === undefined ? Promise.resolve() : earlier.catch(() => {})).then(async () => { await call(peerId, connection) })
+    // after the earlier call, if any: its failure is its own caller's to see
+    const run = (running.get(connection) ?? Promise.resolve()).catch(() => {}).then(async () => { await call(peerId, connection) })
     running.set(connection, run)
     try {
       await run
